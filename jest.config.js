@@ -1,0 +1,9 @@
+/** Jest runs every TypeScript test under test/ through ts-jest. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.tsx?$': ['ts-jest', { isolatedModules: true }] },
+  snapshotSerializers: [],
+  testTimeout: 120000,
+};
