@@ -1,0 +1,157 @@
+import type { SourceRecord } from '../shared/source-record';
+import { validateTransaction, type InvalidReason, type SchemaError, type Transaction } from '../shared/transaction';
+import { alertObject } from './alerts';
+import { deadLetterKey, type LakeLayout } from './layout';
+import { FraudRules, type Alert, type RuleState, type StateSnapshot } from './rules';
+import { segmentViews, type LakeObject } from './views';
+
+/**
+ * The pure core of the speed layer: one shard's batch in, everything to write out.
+ * No I/O, no clock, no environment: the shell (handler.ts) does those.
+ *
+ * The batch's outputs are cut at its FIRST malformed record, because with
+ * ReportBatchItemFailures Lambda resumes the shard from the lowest reported
+ * record: segment A (valid records before it) is never redelivered, segment B
+ * (valid records after it) is redelivered whole, and each segment's objects are
+ * named by the shard and the segment's first and last sequence numbers, so a
+ * redelivery overwrites instead of adding a second copy. See docs/speed-layer.md.
+ */
+
+export interface SpeedBatchInput {
+  /** One shard's records in log order. */
+  records: readonly SourceRecord[];
+  /** Rule state from the tumbling window, or the empty state when there is no window. */
+  ruleState: RuleState;
+  /** Processing time, stamped on alerts as detectedAt. */
+  now: number;
+  layout: LakeLayout;
+  stateMaxBytes?: number;
+}
+
+export interface MalformedRecord {
+  index: number;
+  record: SourceRecord;
+  reason: InvalidReason;
+  detail: string;
+  errors: SchemaError[];
+}
+
+/** Outputs that stand or fall together, and where the shard must resume if they cannot be written. */
+export interface OutputUnit {
+  kind: 'dead_letter' | 'segment';
+  /** Batch index of the first record the unit covers. */
+  resumeIndex: number;
+  /** Lake objects: view partials and alert lines (segment), or the dead letter. */
+  objects: LakeObject[];
+  /** Alerts to publish to SNS. */
+  alerts: Alert[];
+}
+
+export interface SpeedBatchResult {
+  malformed: MalformedRecord[];
+  validCount: number;
+  /** In log order. */
+  units: OutputUnit[];
+  alerts: Alert[];
+  segmentCount: number;
+  /** Records left out of the views because their txnId occurred earlier in the same segment. */
+  viewDuplicates: number;
+  /** Records the rules skipped because their txnId was already in the rule state. */
+  ruleDuplicates: number;
+  /** The rule state after the whole batch. */
+  state: StateSnapshot;
+  /** The rule state after only the records before `index`: what to return when writing from `index` on failed. */
+  stateBefore(index: number): StateSnapshot;
+}
+
+interface ValidRecord {
+  index: number;
+  record: SourceRecord;
+  transaction: Transaction;
+}
+
+/** The dead-letter object: one JSON line with the reason, the error details, the source coordinates and the raw data. */
+function deadLetterBody(malformed: MalformedRecord): string {
+  const { coordinates, encodedData } = malformed.record;
+  return `${JSON.stringify({
+    reason: malformed.reason,
+    detail: malformed.detail,
+    errors: malformed.errors,
+    event_source: coordinates.eventSource,
+    stream: coordinates.stream,
+    shard_id: coordinates.shardId,
+    sequence_number: coordinates.sequenceNumber,
+    partition_key: coordinates.partitionKey,
+    arrival_time: coordinates.arrivalTime,
+    data_base64: encodedData,
+  })}\n`;
+}
+
+function runRules(input: SpeedBatchInput, valid: readonly ValidRecord[]) {
+  const rules = new FraudRules(input.ruleState, input.now);
+  const alertsByIndex = new Map<number, Alert[]>();
+  let duplicates = 0;
+  for (const { index, transaction } of valid) {
+    const outcome = rules.observe(transaction);
+    if (outcome === 'duplicate') duplicates += 1;
+    else if (outcome.length > 0) alertsByIndex.set(index, outcome);
+  }
+  return { alertsByIndex, duplicates, state: rules.snapshot(input.stateMaxBytes) };
+}
+
+export function processBatch(input: SpeedBatchInput): SpeedBatchResult {
+  const valid: ValidRecord[] = [];
+  const malformed: MalformedRecord[] = [];
+  input.records.forEach((record, index) => {
+    const result = validateTransaction(record);
+    if (result.valid) valid.push({ index, record, transaction: result.transaction });
+    else malformed.push({ index, record, reason: result.reason, detail: result.detail, errors: result.errors });
+  });
+
+  const rules = runRules(input, valid);
+
+  const firstFailure = malformed.length > 0 ? malformed[0].index : Infinity;
+  const segments = [valid.filter((v) => v.index < firstFailure), valid.filter((v) => v.index > firstFailure)].filter(
+    (segment) => segment.length > 0,
+  );
+
+  let viewDuplicates = 0;
+  const segmentUnits: OutputUnit[] = segments.map((members) => {
+    const first = members[0];
+    const last = members[members.length - 1];
+    const views = segmentViews(input.layout, {
+      shardId: first.record.coordinates.shardId,
+      firstSequenceNumber: first.record.coordinates.sequenceNumber,
+      lastSequenceNumber: last.record.coordinates.sequenceNumber,
+      transactions: members.map((m) => m.transaction),
+    });
+    viewDuplicates += views.duplicates;
+    // An alert belongs to the segment of the record that completed it: it is redone when that record is redelivered.
+    const alerts = members.flatMap((m) => rules.alertsByIndex.get(m.index) ?? []);
+    return {
+      kind: 'segment',
+      resumeIndex: first.index,
+      objects: [...views.objects, ...alerts.map((alert) => alertObject(input.layout, alert))],
+      alerts,
+    };
+  });
+
+  const deadLetterUnits: OutputUnit[] = malformed.map((m) => ({
+    kind: 'dead_letter',
+    resumeIndex: m.index,
+    objects: [{ key: deadLetterKey(input.layout, m.record.coordinates), body: deadLetterBody(m) }],
+    alerts: [],
+  }));
+
+  return {
+    malformed,
+    validCount: valid.length,
+    units: [...segmentUnits, ...deadLetterUnits].sort((a, b) => a.resumeIndex - b.resumeIndex),
+    alerts: segmentUnits.flatMap((unit) => unit.alerts),
+    segmentCount: segmentUnits.length,
+    viewDuplicates,
+    ruleDuplicates: rules.duplicates,
+    state: rules.state,
+    stateBefore: (index) => runRules(input, valid.filter((v) => v.index < index)).state,
+  };
+}

@@ -1,0 +1,136 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { Context, KinesisStreamBatchResponse } from 'aws-lambda';
+import { kinesisDecoder, readTumblingWindow, type KinesisEvent } from '../shared/kinesis';
+import type { SourceRecord } from '../shared/source-record';
+import { alertMessage } from './alerts';
+import { processBatch, type OutputUnit } from './core';
+import type { SpeedLayerEnv } from './env';
+import { EMPTY_RULE_STATE, parseRuleState, type RuleState } from './rules';
+
+/**
+ * The thin I/O shell around the pure core: decode, run the core, write its
+ * outputs to S3 and SNS, and answer Lambda with the records to redeliver (and
+ * the window state when the mapping has a tumbling window).
+ */
+
+export interface SpeedLayerDependencies {
+  env: Pick<SpeedLayerEnv, 'LAKE_BUCKET_NAME' | 'SPEED_PREFIX' | 'DEAD_LETTER_PREFIX' | 'ALERTS_TOPIC_ARN'>;
+  s3: S3Client;
+  sns: SNSClient;
+  logger: Logger;
+  metrics: Metrics;
+  clock?: () => number;
+  stateMaxBytes?: number;
+}
+
+export type SpeedLayerResponse = KinesisStreamBatchResponse & { state?: RuleState };
+
+const NDJSON = 'application/x-ndjson';
+
+export function createSpeedLayerHandler(deps: SpeedLayerDependencies) {
+  const { env, s3, sns, logger, metrics } = deps;
+  const clock = deps.clock ?? Date.now;
+  const layout = { speedPrefix: env.SPEED_PREFIX, deadLetterPrefix: env.DEAD_LETTER_PREFIX };
+
+  /** Write one unit's objects and publish its alerts; the unit is durable only if every call succeeded. */
+  async function writeUnit(unit: OutputUnit): Promise<boolean> {
+    const calls = [
+      ...unit.objects.map((object) =>
+        s3.send(
+          new PutObjectCommand({ Bucket: env.LAKE_BUCKET_NAME, Key: object.key, Body: object.body, ContentType: NDJSON }),
+        ),
+      ),
+      ...unit.alerts.map((alert) =>
+        sns.send(
+          new PublishCommand({
+            TopicArn: env.ALERTS_TOPIC_ARN,
+            Message: alertMessage(alert),
+            MessageAttributes: {
+              alertId: { DataType: 'String', StringValue: alert.alertId },
+              rule: { DataType: 'String', StringValue: alert.rule },
+            },
+          }),
+        ),
+      ),
+    ];
+    const outcomes = await Promise.allSettled(calls);
+    const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    for (const failure of failures) {
+      logger.error('Output write failed; the records from this unit on will be redelivered', {
+        unit: unit.kind,
+        resumeIndex: unit.resumeIndex,
+        error: failure.reason as Error,
+      });
+    }
+    return failures.length === 0;
+  }
+
+  return async function handler(event: KinesisEvent, context?: Context): Promise<SpeedLayerResponse> {
+    if (context) logger.addContext(context);
+    metrics.captureColdStartMetric();
+    try {
+      // A batch that cannot even be decoded is the one case with nothing to report: throw and let Lambda retry.
+      const records = kinesisDecoder.decode(event);
+      const window = readTumblingWindow(event);
+      logger.appendKeys({
+        shardId: event.shardId ?? records[0]?.coordinates.shardId,
+        firstSequenceNumber: records[0]?.coordinates.sequenceNumber,
+        lastSequenceNumber: records[records.length - 1]?.coordinates.sequenceNumber,
+        window: window && { start: window.start, end: window.end, final: window.isFinalInvokeForWindow },
+      });
+
+      let ruleState = EMPTY_RULE_STATE;
+      if (window) {
+        const parsed = parseRuleState(window.state);
+        if (parsed.problem) logger.warn('Unreadable window state; starting the window afresh', { problem: parsed.problem });
+        if (window.isWindowTerminatedEarly) logger.warn('Lambda ended the window early (state over its 1 MB limit)');
+        ruleState = parsed.state;
+      }
+
+      const result = processBatch({ records, ruleState, now: clock(), layout, stateMaxBytes: deps.stateMaxBytes });
+
+      const written = await Promise.all(result.units.map(writeUnit));
+      const firstUnwritten = result.units.find((_, i) => !written[i]);
+      // Lambda resumes from the lowest reported record; everything from the first unwritten unit must come again.
+      const resumeFrom = firstUnwritten?.resumeIndex ?? records.length;
+      const malformedIndexes = new Set(result.malformed.map((m) => m.index));
+      const failed: SourceRecord[] = records.filter((_, index) => index >= resumeFrom || malformedIndexes.has(index));
+      const state = firstUnwritten ? result.stateBefore(resumeFrom) : result.state;
+
+      metrics.addMetric('RecordsIn', MetricUnit.Count, records.length);
+      metrics.addMetric('RecordsValid', MetricUnit.Count, result.validCount);
+      metrics.addMetric('RecordsDeadLettered', MetricUnit.Count, result.malformed.length);
+      metrics.addMetric('DuplicateRecords', MetricUnit.Count, result.viewDuplicates);
+      metrics.addMetric('Alerts', MetricUnit.Count, result.alerts.length);
+      metrics.addMetric(
+        'SegmentsWritten',
+        MetricUnit.Count,
+        result.units.filter((unit, i) => unit.kind === 'segment' && written[i]).length,
+      );
+      metrics.addMetric('RecordsRedelivered', MetricUnit.Count, records.length - resumeFrom);
+      if (window) {
+        metrics.addMetric('StateBytes', MetricUnit.Bytes, state.bytes);
+        metrics.addMetric('StateCardsEvicted', MetricUnit.Count, state.cardsEvicted);
+      }
+      logger.info('Batch processed', {
+        records: records.length,
+        valid: result.validCount,
+        deadLettered: result.malformed.map((m) => ({ sequenceNumber: m.record.coordinates.sequenceNumber, reason: m.reason })),
+        alerts: result.alerts.map((a) => a.alertId),
+        segments: result.segmentCount,
+        reportedFailures: failed.length,
+        stateBytes: window ? state.bytes : undefined,
+      });
+
+      const response = kinesisDecoder.failureResponse(failed);
+      // With a tumbling window Lambda treats a response without `state` as a failed invocation.
+      return window ? { ...response, state: state.state } : response;
+    } finally {
+      metrics.publishStoredMetrics();
+      logger.resetKeys();
+    }
+  };
+}

@@ -1,0 +1,22 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { loadSpeedLayerEnv } from './env';
+import { createSpeedLayerHandler } from './handler';
+
+/**
+ * Lambda entry point. Runs once per container: a bad environment fails the
+ * init phase with a message naming the variable. The SDK clients take their
+ * endpoints only from the SDK's standard settings (e.g. AWS_ENDPOINT_URL_S3),
+ * which is how the local sandbox points this same code at its stand-ins.
+ */
+const env = loadSpeedLayerEnv();
+
+export const handler = createSpeedLayerHandler({
+  env,
+  s3: new S3Client({}),
+  sns: new SNSClient({}),
+  logger: new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME, logLevel: env.POWERTOOLS_LOG_LEVEL }),
+  metrics: new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE, serviceName: env.POWERTOOLS_SERVICE_NAME }),
+});
