@@ -44,8 +44,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function describe(error: ErrorObject): SchemaError {
   const params = error.params as Record<string, unknown>;
-  const subject =
-    params.missingProperty ?? params.additionalProperty ?? (params.allowedValues as unknown[] | undefined)?.join(', ');
+  // ajv's message already names a missing property, but not an extra property or the allowed values.
+  const subject = params.additionalProperty ?? (params.allowedValues as unknown[] | undefined)?.join(', ');
   const message = subject === undefined ? (error.message ?? error.keyword) : `${error.message ?? error.keyword}: ${subject}`;
   return { path: error.instancePath, message };
 }
