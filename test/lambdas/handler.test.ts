@@ -1,0 +1,196 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { PutObjectCommand, S3Client, type PutObjectCommandInput } from '@aws-sdk/client-s3';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { kinesisDecoder } from '../../lambdas/shared/kinesis';
+import { toCents, validateTransaction } from '../../lambdas/shared/transaction';
+import { createSpeedLayerHandler } from '../../lambdas/speed-layer/handler';
+import { kinesisEvent, mixedBatch, POISON, sequenceNumber, T0, txn, VALID_ENV, type Payload } from './fixtures';
+
+const s3Mock = mockClient(S3Client);
+const snsMock = mockClient(SNSClient);
+const NOW = T0 + 300_000;
+
+function setup(options: { stateMaxBytes?: number } = {}) {
+  const metrics = new Metrics({ namespace: 'Test', serviceName: 'speed-layer' });
+  jest.spyOn(metrics, 'publishStoredMetrics').mockReturnValue(metrics); // keep EMF off the test output
+  const addMetric = jest.spyOn(metrics, 'addMetric');
+  const handler = createSpeedLayerHandler({
+    env: VALID_ENV,
+    s3: new S3Client({ region: 'eu-west-1' }),
+    sns: new SNSClient({ region: 'eu-west-1' }),
+    logger: new Logger({ serviceName: 'speed-layer', logLevel: 'SILENT' }),
+    metrics,
+    clock: () => NOW,
+    stateMaxBytes: options.stateMaxBytes,
+  });
+  const metric = (name: string) => addMetric.mock.calls.filter((c) => c[0] === name).map((c) => c[2]);
+  return { handler, metric };
+}
+
+const puts = (): PutObjectCommandInput[] => s3Mock.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
+const putKeys = () => puts().map((p) => p.Key!).sort();
+const seq = (position: number) => sequenceNumber(0, position);
+const large = (id: string, offsetMs: number) => txn({ txnId: id, amount: 250, eventTime: T0 + offsetMs });
+
+beforeEach(() => {
+  s3Mock.reset();
+  snsMock.reset();
+  s3Mock.on(PutObjectCommand).resolves({});
+  snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
+});
+
+describe('speed-layer handler', () => {
+  it('writes the views and the alert to the lake, publishes the alert, and returns the window state', async () => {
+    const { handler } = setup();
+    const response = await handler(kinesisEvent(0, [large('t-1', 0), large('t-2', 1_000), large('t-3', 2_000)], { window: true }));
+
+    const name = `shardId-000000000000-${seq(0)}-${seq(2)}.json`;
+    expect(putKeys()).toEqual([
+      `speed/alerts/dt=2026-11-21/hr=21/R1_card-000042_${T0}.json`,
+      `speed/spend_per_card_minute/dt=2026-11-21/hr=21/${name}`,
+      `speed/spend_per_customer_hour/dt=2026-11-21/hr=21/${name}`,
+    ]);
+    const cardView = puts().find((p) => p.Key!.includes('spend_per_card_minute'))!;
+    expect(cardView).toEqual({
+      Bucket: 'tributary-dev-lake-123456789012',
+      Key: `speed/spend_per_card_minute/dt=2026-11-21/hr=21/${name}`,
+      Body: `{"card_id":"card-000042","window_start":${Date.UTC(2026, 10, 21, 21, 58)},"txn_count":3,"total_amount":750.00}\n`,
+      ContentType: 'application/x-ndjson',
+    });
+
+    const publishes = snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    expect(publishes).toEqual([
+      {
+        TopicArn: VALID_ENV.ALERTS_TOPIC_ARN,
+        Message: JSON.stringify({
+          alertId: `R1:card-000042:${T0}`,
+          rule: 'R1',
+          cardId: 'card-000042',
+          customerId: 'cust-000007',
+          windowStart: T0,
+          txnIds: ['t-1', 't-2', 't-3'],
+          detectedBy: 'speed',
+          detectedAt: NOW,
+        }),
+        MessageAttributes: {
+          alertId: { DataType: 'String', StringValue: `R1:card-000042:${T0}` },
+          rule: { DataType: 'String', StringValue: 'R1' },
+        },
+      },
+    ]);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(response.state).toMatchObject({ version: 1, maxEventTime: T0 + 2_000 });
+    expect(Object.keys(response.state!.cards)).toEqual(['card-000042']);
+  });
+
+  it('returns no state when the mapping has no tumbling window', async () => {
+    const { handler } = setup();
+    expect(await handler(kinesisEvent(0, [txn()]))).toEqual({ batchItemFailures: [] });
+  });
+
+  it('reports exactly the malformed records as failures and dead-letters them, the rest of the batch goes on', async () => {
+    const { handler, metric } = setup();
+    const response = await handler(
+      kinesisEvent(0, [txn({ txnId: 'a' }), POISON.badJson(1), txn({ txnId: 'c' }), POISON.notUtf8(), txn({ txnId: 'e' })], {
+        window: true,
+      }),
+    );
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: seq(1) }, { itemIdentifier: seq(3) }]);
+    expect(putKeys().filter((k) => k.startsWith('deadletter/'))).toEqual([
+      `deadletter/speed/dt=2026-11-21/hr=21/shardId-000000000000-${seq(1)}.json`,
+      `deadletter/speed/dt=2026-11-21/hr=21/shardId-000000000000-${seq(3)}.json`,
+    ]);
+    // segment A = [a], segment B = [c, e]
+    expect(putKeys().filter((k) => k.includes('spend_per_card_minute'))).toEqual([
+      `speed/spend_per_card_minute/dt=2026-11-21/hr=21/shardId-000000000000-${seq(0)}-${seq(0)}.json`,
+      `speed/spend_per_card_minute/dt=2026-11-21/hr=21/shardId-000000000000-${seq(2)}-${seq(4)}.json`,
+    ]);
+    expect(Object.keys(response.state!.cards['card-000042'].seen)).toEqual(['a', 'c', 'e']);
+    expect(metric('RecordsDeadLettered')).toEqual([2]);
+    expect(metric('SegmentsWritten')).toEqual([2]);
+  });
+
+  it('carries R1 and R2 across two invocations through the window state', async () => {
+    const { handler } = setup();
+    const first = await handler(
+      kinesisEvent(0, [large('t-1', 0), txn({ txnId: 't-2', amount: 300, country: 'FR', eventTime: T0 + 10_000 })], { window: true }),
+    );
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+
+    const carried = JSON.parse(JSON.stringify(first.state)); // as Lambda stores it
+    await handler(
+      kinesisEvent(0, [txn({ txnId: 't-3', amount: 120, country: 'BE', eventTime: T0 + 20_000 })], {
+        window: true,
+        state: carried,
+        firstPosition: 2,
+      }),
+    );
+    const alertIds = snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input.MessageAttributes!.alertId.StringValue);
+    expect(alertIds).toEqual([`R2:card-000042:${T0 + 10_000}`, `R1:card-000042:${T0}`]);
+  });
+
+  it('on an S3 failure, reports every record from the unwritten segment on and returns the state as of that record', async () => {
+    const { handler, metric } = setup();
+    const laterSegment = `${seq(2)}-${seq(3)}.json`;
+    s3Mock.on(PutObjectCommand).callsFake((input: PutObjectCommandInput) => {
+      if (input.Key!.endsWith(laterSegment)) throw Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown' });
+      return {};
+    });
+    const response = await handler(
+      kinesisEvent(0, [txn({ txnId: 'a' }), POISON.schemaViolation(1), txn({ txnId: 'c' }), txn({ txnId: 'd' })], { window: true }),
+    );
+    expect(response.batchItemFailures).toEqual([seq(1), seq(2), seq(3)].map((s) => ({ itemIdentifier: s })));
+    // c and d will come again: the state must not remember them, or the rules would skip them as duplicates.
+    expect(Object.keys(response.state!.cards['card-000042'].seen)).toEqual(['a']);
+    expect(metric('SegmentsWritten')).toEqual([1]);
+    expect(metric('RecordsRedelivered')).toEqual([2]);
+  });
+
+  it('on an SNS failure, has the records that completed the alert redelivered', async () => {
+    const { handler } = setup();
+    snsMock.on(PublishCommand).rejects(new Error('Throttling'));
+    const response = await handler(kinesisEvent(0, [large('t-1', 0), large('t-2', 1_000), large('t-3', 2_000)], { window: true }));
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([seq(0), seq(1), seq(2)]);
+    expect(response.state).toEqual({ version: 1, maxEventTime: 0, cards: {} });
+  });
+
+  it('throws when the event is not a Kinesis batch at all, since nothing can be reported', async () => {
+    const { handler } = setup();
+    await expect(handler({ Records: [{ eventID: 'x' }] } as never)).rejects.toThrow(TypeError);
+  });
+
+  it('processes a 10,000-record batch with exactly 1% malformed records', async () => {
+    const { handler, metric } = setup();
+    const payloads: Payload[] = mixedBatch(10_000, { malformedEvery: 100 });
+    const event = kinesisEvent(0, payloads, { window: true });
+    const response = await handler(event);
+
+    const records = kinesisDecoder.decode(event);
+    const expectedMalformed = records.filter((r) => !validateTransaction(r).valid).map((r) => r.coordinates.sequenceNumber);
+    expect(expectedMalformed).toHaveLength(100);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(expectedMalformed);
+
+    const deadLetters = puts().filter((p) => p.Key!.startsWith('deadletter/'));
+    expect(deadLetters.map((p) => JSON.parse(p.Body as string).sequence_number)).toEqual(expectedMalformed);
+    expect(new Set(deadLetters.map((p) => JSON.parse(p.Body as string).reason))).toEqual(
+      new Set(['schema_violation', 'bad_json', 'undecodable']),
+    );
+
+    const valid = payloads.filter((p): p is ReturnType<typeof txn> => 'txnId' in p && p.amount > 0);
+    expect(valid).toHaveLength(9_900);
+    const expectedCents = valid.reduce((sum, t) => sum + toCents(t.amount), 0);
+    for (const view of ['spend_per_card_minute', 'spend_per_customer_hour']) {
+      const lines = puts()
+        .filter((p) => p.Key!.includes(`/${view}/`))
+        .flatMap((p) => (p.Body as string).trimEnd().split('\n').map((l) => JSON.parse(l)));
+      expect(lines.reduce((sum, l) => sum + l.txn_count, 0)).toBe(9_900);
+      expect(lines.reduce((sum, l) => sum + Math.round(l.total_amount * 100), 0)).toBe(expectedCents);
+    }
+    expect(metric('RecordsIn')).toEqual([10_000]);
+    expect(metric('RecordsValid')).toEqual([9_900]);
+    expect(metric('RecordsDeadLettered')).toEqual([100]);
+    expect(JSON.stringify(response.state).length).toBeLessThanOrEqual(256 * 1024);
+  });
+});
