@@ -1,0 +1,161 @@
+package dev.tributary.flink;
+
+import dev.tributary.flink.config.ApplicationProperties;
+import dev.tributary.flink.config.JobProperties;
+import dev.tributary.flink.config.JobSettings;
+import dev.tributary.flink.config.LaunchOptions;
+import dev.tributary.flink.io.AlertSinks;
+import dev.tributary.flink.io.EventSources;
+import dev.tributary.flink.io.TransactionWatermarks;
+import dev.tributary.flink.lake.LakeSink;
+import dev.tributary.flink.model.ParsedRecord;
+import dev.tributary.flink.model.Transaction;
+import dev.tributary.flink.processing.Deduplicator;
+import dev.tributary.flink.processing.FinalWindowTrigger;
+import dev.tributary.flink.processing.LateEventRouter;
+import dev.tributary.flink.processing.ProfileEnricher;
+import dev.tributary.flink.processing.RecordRouter;
+import dev.tributary.flink.processing.SpendAggregate;
+import dev.tributary.flink.processing.SpendWindowFunctions;
+import dev.tributary.flink.processing.WatermarkLag;
+import dev.tributary.flink.rules.CardSequenceRules;
+import dev.tributary.flink.rules.LargeTransactionBurstRule;
+import dev.tributary.flink.views.Rows.Alert;
+import dev.tributary.flink.views.Rows.LateEvent;
+import dev.tributary.flink.views.ViewDefinition;
+import dev.tributary.flink.views.ViewRow;
+import dev.tributary.flink.views.Views;
+import java.time.Duration;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.KeyedStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.windowing.assigners.EventTimeSessionWindows;
+import org.apache.flink.streaming.api.windowing.assigners.SlidingEventTimeWindows;
+import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
+import org.apache.flink.streaming.api.windowing.assigners.WindowAssigner;
+import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * The stream processing job of the reference product: parse, deduplicate, route late events,
+ * enrich, aggregate the spend views, detect R1-R3, and write every view to the lake.
+ *
+ * <pre>
+ * source ─► route ─► dedupe(txnId) ─► late router ─┬─► enrich ─────────────────► enriched_transactions
+ *   │ rejected                           │ late     ├─► windows (card, customer) ─► 4 spend views
+ *   ▼                                    ▼          └─► watermark lag ─► keyBy card ─┬─► R1 (CEP) ─┐
+ * dead_letter                       late_events ◄─── behind-watermark events ◄───────┴─► R2, R3 ──┴─► alerts (+ stream/topic)
+ * </pre>
+ */
+public final class TributaryStreamJob {
+    /** Managed Flink configures checkpoints itself; a local run gets this interval. */
+    static final Duration LOCAL_CHECKPOINT_INTERVAL = Duration.ofSeconds(10);
+
+    private TributaryStreamJob() {}
+
+    public static void main(String[] args) throws Exception {
+        LaunchOptions options = LaunchOptions.parse(args);
+        JobProperties properties = new JobProperties(ApplicationProperties.load(options));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        if (options.isLocal()) {
+            env.enableCheckpointing(LOCAL_CHECKPOINT_INTERVAL.toMillis());
+        }
+        JobSettings settings = build(env, properties);
+        env.execute(settings.lake().versioned("tributary-stream"));
+    }
+
+    /** Reads the settings (the job's only access to its properties) and builds the whole graph. */
+    public static JobSettings build(StreamExecutionEnvironment env, JobProperties properties) {
+        JobSettings settings = JobSettings.read(properties);
+        attach(settings, readEvents(env, settings));
+        return settings;
+    }
+
+    /** The source, with per-split watermarks assigned where the records are read. */
+    public static DataStream<ParsedRecord> readEvents(StreamExecutionEnvironment env, JobSettings settings) {
+        return env.fromSource(EventSources.create(settings), TransactionWatermarks.strategy(settings.eventTime()),
+                        "events")
+                .uid(settings.lake().versioned("source"));
+    }
+
+    /** Everything after the source. */
+    public static void attach(JobSettings settings, DataStream<ParsedRecord> records) {
+        JobSettings.Lake lake = settings.lake();
+        Duration lateness = settings.eventTime().allowedLateness();
+
+        SingleOutputStreamOperator<Transaction> accepted = records
+                .process(new RecordRouter()).uid(lake.versioned("route")).name("route rejected records");
+        write(accepted.getSideOutput(RecordRouter.DEAD_LETTER), Views.DEAD_LETTER, lake);
+
+        SingleOutputStreamOperator<Transaction> onTime = accepted
+                .keyBy(txn -> txn.txnId)
+                .process(new Deduplicator(settings.dedupeTtl())).uid(lake.versioned("dedupe")).name("dedupe by txnId")
+                .process(new LateEventRouter(lateness)).uid(lake.versioned("late-router")).name("route late events");
+
+        write(onTime.map(new ProfileEnricher(settings.profilesPath())).uid(lake.versioned("enrich"))
+                .name("enrich with card profile"), Views.ENRICHED_TRANSACTIONS, lake);
+
+        write(spend(onTime.keyBy(txn -> txn.cardId), TumblingEventTimeWindows.of(Duration.ofMinutes(1)), lateness)
+                        .aggregate(new SpendAggregate(), new SpendWindowFunctions.CardMinute())
+                        .uid(lake.versioned("spend-per-card-minute")).name("spend per card per minute"),
+                Views.SPEND_PER_CARD_MINUTE, lake);
+        write(spend(onTime.keyBy(txn -> txn.customerId), TumblingEventTimeWindows.of(Duration.ofHours(1)), lateness)
+                        .aggregate(new SpendAggregate(), new SpendWindowFunctions.CustomerHour())
+                        .uid(lake.versioned("spend-per-customer-hour")).name("spend per customer per hour > 1000"),
+                Views.SPEND_PER_CUSTOMER_HOUR, lake);
+        write(spend(onTime.keyBy(txn -> txn.cardId),
+                        SlidingEventTimeWindows.of(Duration.ofMinutes(10), Duration.ofMinutes(1)), lateness)
+                        .aggregate(new SpendAggregate(), new SpendWindowFunctions.Velocity())
+                        .uid(lake.versioned("card-velocity")).name("card velocity 10 min / 1 min"),
+                Views.CARD_VELOCITY, lake);
+        write(spend(onTime.keyBy(txn -> txn.customerId), EventTimeSessionWindows.withGap(Duration.ofMinutes(30)),
+                        lateness)
+                        .aggregate(new SpendAggregate(), new SpendWindowFunctions.Session())
+                        .uid(lake.versioned("customer-sessions")).name("customer sessions 30 min gap"),
+                Views.CUSTOMER_SESSIONS, lake);
+
+        KeyedStream<Transaction, String> byCardForRules = onTime
+                .transform("lag watermark for rules", TypeInformation.of(Transaction.class),
+                        new WatermarkLag<Transaction>(lateness))
+                .uid(lake.versioned("rules-watermark-lag"))
+                .keyBy(txn -> txn.cardId);
+        OutputTag<Transaction> lateForBurstRule = new OutputTag<>("late-for-r1") {};
+        OutputTag<LateEvent> lateForSequenceRules = new OutputTag<>("late-for-r2-r3") {};
+        SingleOutputStreamOperator<Alert> burstAlerts = LargeTransactionBurstRule.detect(byCardForRules,
+                lateForBurstRule).uid(lake.versioned("rule-r1")).name("R1 large transaction burst (CEP)");
+        SingleOutputStreamOperator<Alert> sequenceAlerts = byCardForRules
+                .process(new CardSequenceRules(lateForSequenceRules))
+                .uid(lake.versioned("rules-r2-r3")).name("R2 country hop, R3 spike");
+        DataStream<Alert> alerts = burstAlerts.union(sequenceAlerts);
+        write(alerts, Views.ALERTS, lake);
+        AlertSinks.create(settings).ifPresent(sink ->
+                alerts.sinkTo(sink).uid(lake.versioned("alerts-out")).name("alerts to " + settings.alerts().type()));
+
+        DataStream<LateEvent> lateForRules = burstAlerts.getSideOutput(lateForBurstRule)
+                .process(new LateEventRouter.ToLateEvent()).uid(lake.versioned("late-for-r1"))
+                .union(sequenceAlerts.getSideOutput(lateForSequenceRules));
+        write(onTime.getSideOutput(LateEventRouter.LATE).union(lateForRules), Views.LATE_EVENTS, lake);
+    }
+
+    /** A spend window that emits one final row per window, after the allowed lateness. */
+    private static <W extends TimeWindow> org.apache.flink.streaming.api.datastream.WindowedStream<Transaction, String, W>
+            spend(KeyedStream<Transaction, String> keyed, WindowAssigner<Object, W> windows, Duration lateness) {
+        return keyed.window(windows).allowedLateness(lateness)
+                .trigger(castTrigger(new FinalWindowTrigger(lateness)));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <W extends TimeWindow> org.apache.flink.streaming.api.windowing.triggers.Trigger<Object, W>
+            castTrigger(FinalWindowTrigger trigger) {
+        // FinalWindowTrigger works on any TimeWindow; Java cannot express that for a generic W.
+        return (org.apache.flink.streaming.api.windowing.triggers.Trigger<Object, W>)
+                (org.apache.flink.streaming.api.windowing.triggers.Trigger<Object, ?>) trigger;
+    }
+
+    private static <T extends ViewRow> void write(DataStream<T> rows, ViewDefinition<T> view, JobSettings.Lake lake) {
+        rows.sinkTo(LakeSink.forView(view, lake.root(), lake.version()))
+                .uid(lake.versioned("lake-" + view.name())).name("lake " + view.name());
+    }
+}
