@@ -1,0 +1,49 @@
+import type { PlatformConfig } from './schema';
+
+/**
+ * The defaults every profile starts from: a small, cheap, destroyable Kappa
+ * deployment. Profiles in `cdk.json` (context key `profiles`) override parts of it.
+ */
+export const defaultConfig: PlatformConfig = {
+  name: 'tributary',
+  architecture: 'kappa',
+  dataRemoval: 'destroy',
+  eventLog: {
+    type: 'kinesis',
+    kinesis: {
+      capacityMode: 'on-demand',
+      shardCount: 2,
+      retentionHours: 168,
+      enhancedFanOut: false,
+    },
+  },
+  archive: {
+    bufferingIntervalSeconds: 300,
+    bufferingSizeMiB: 64,
+  },
+  speedLayer: {
+    batchSize: 500,
+    maxBatchingWindowSeconds: 5,
+    parallelizationFactor: 1,
+    retryAttempts: 3,
+    maxRecordAgeSeconds: 3600,
+    tumblingWindowSeconds: 300,
+    memoryMiB: 1024,
+    timeoutSeconds: 60,
+    startingPosition: 'TRIM_HORIZON',
+  },
+  lake: {
+    rawInfrequentAccessAfterDays: 30,
+    speedExpirationDays: 7,
+    noncurrentVersionExpirationDays: 30,
+    accessLogRetentionDays: 90,
+  },
+  serving: {
+    bytesScannedCutoffPerQueryMiB: 10240,
+    resultsRetentionDays: 7,
+  },
+  observability: {
+    alarmsEnabled: false,
+    logRetentionDays: 30,
+  },
+};

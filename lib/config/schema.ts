@@ -1,0 +1,108 @@
+import { z } from 'zod';
+
+/**
+ * The one typed configuration of a Tributary deployment.
+ *
+ * Every key has a default (see `defaults.ts`); a profile in `cdk.json` overrides
+ * some of them, and `-c section.key=value` on the command line overrides any one.
+ * Objects are strict: a misspelt key fails synth instead of being ignored.
+ */
+
+const identifier = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{1,20}$/, 'a lowercase name of 2-21 letters, digits or dashes, starting with a letter');
+
+const kinesisLogSchema = z.strictObject({
+  /** ON_DEMAND scales by itself; PROVISIONED needs `shardCount` and costs less at a steady rate. */
+  capacityMode: z.enum(['on-demand', 'provisioned']),
+  /** Shards of a provisioned stream; ignored on-demand. */
+  shardCount: z.int().min(1).max(500),
+  /**
+   * How long the log keeps records. This is the replay horizon: a Kappa replay
+   * can go back no further than this. Kinesis allows 24 h to 365 days.
+   */
+  retentionHours: z.int().min(24).max(8760),
+  /** Give the speed layer a dedicated enhanced fan-out consumer (2 MB/s per shard of its own, push delivery). */
+  enhancedFanOut: z.boolean(),
+});
+
+const eventLogSchema = z.strictObject({
+  type: z.enum(['kinesis']),
+  kinesis: kinesisLogSchema,
+});
+
+const archiveSchema = z.strictObject({
+  /** Firehose buffering interval. With Parquet conversion Firehose accepts 60-900 s. */
+  bufferingIntervalSeconds: z.int().min(60).max(900),
+  /** Firehose buffering size. Record format conversion needs at least 64 MiB. */
+  bufferingSizeMiB: z.int().min(64).max(128),
+});
+
+const speedLayerSchema = z.strictObject({
+  /** Records per invocation, as the Kinesis event source allows (1-10000). */
+  batchSize: z.int().min(1).max(10000),
+  /** How long the event source gathers records before invoking (0-300 s). */
+  maxBatchingWindowSeconds: z.int().min(0).max(300),
+  /** Concurrent batches per shard (1-10). Order per partition key is kept. */
+  parallelizationFactor: z.int().min(1).max(10),
+  /** Retries of a failed batch before it goes to the on-failure destination (0-10000; -1, infinite, is not allowed here). */
+  retryAttempts: z.int().min(0).max(10000),
+  /** Records older than this are sent to the on-failure destination instead (60-604800 s). */
+  maxRecordAgeSeconds: z.int().min(60).max(604800),
+  /** Tumbling window that carries fraud-rule state across batches (0 turns it off, max 900 s). */
+  tumblingWindowSeconds: z.int().min(0).max(900),
+  /** Lambda memory; CPU scales with it. */
+  memoryMiB: z.int().min(128).max(10240),
+  /** Lambda timeout; the event source waits this long for a batch. */
+  timeoutSeconds: z.int().min(1).max(900),
+  /** Where the event source starts on first deploy. */
+  startingPosition: z.enum(['LATEST', 'TRIM_HORIZON']),
+});
+
+const lakeSchema = z.strictObject({
+  /** Days before raw/ objects move to S3 Infrequent Access (0 keeps them in Standard). */
+  rawInfrequentAccessAfterDays: z.int().min(0).max(3650),
+  /** Days before speed/ objects expire: the speed view is superseded by stream and batch views. */
+  speedExpirationDays: z.int().min(1).max(3650),
+  /** Days before noncurrent object versions expire. */
+  noncurrentVersionExpirationDays: z.int().min(1).max(3650),
+  /** Days the access logs are kept. */
+  accessLogRetentionDays: z.int().min(1).max(3650),
+});
+
+const servingSchema = z.strictObject({
+  /** Athena stops a query that would scan more than this (Athena's minimum is 10 MiB). */
+  bytesScannedCutoffPerQueryMiB: z.int().min(10),
+  /** Days Athena query results are kept. */
+  resultsRetentionDays: z.int().min(1).max(3650),
+});
+
+const observabilitySchema = z.strictObject({
+  /** Create CloudWatch alarms (iterator age, dead letters, archive failures). */
+  alarmsEnabled: z.boolean(),
+  /** Days of log retention for every log group the platform creates. */
+  logRetentionDays: z.union([
+    z.literal(1), z.literal(3), z.literal(5), z.literal(7), z.literal(14), z.literal(30),
+    z.literal(60), z.literal(90), z.literal(120), z.literal(150), z.literal(180), z.literal(365),
+  ]),
+});
+
+export const platformConfigSchema = z.strictObject({
+  /** Prefix of every stack and resource name. */
+  name: identifier,
+  /** `kappa`: serve the stream views; `lambda`: also recompute batch views from raw/; `both`: build both paths. */
+  architecture: z.enum(['kappa', 'lambda', 'both']),
+  /** `destroy` empties and deletes data with the stacks (dev); `retain` keeps it (prod). */
+  dataRemoval: z.enum(['destroy', 'retain']),
+  /** Deploy target; unset means the CLI's current account and region (environment-agnostic synth). */
+  account: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id').optional(),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1').optional(),
+  eventLog: eventLogSchema,
+  archive: archiveSchema,
+  speedLayer: speedLayerSchema,
+  lake: lakeSchema,
+  serving: servingSchema,
+  observability: observabilitySchema,
+});
+
+export type PlatformConfig = z.infer<typeof platformConfigSchema>;

@@ -1,0 +1,3 @@
+export * from './event-log';
+export * from './kinesis-event-log';
+export * from './from-config';

@@ -1,0 +1,168 @@
+import { Aws, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct, type IConstruct } from 'constructs';
+import type { PlatformConfig } from '../config';
+import { LakeTable, type LakeFormat } from '../constructs/lake-table';
+import { SecureBucket } from '../constructs/secure-bucket';
+import { LakePrefix, SPEED_DEAD_LETTER_PREFIX } from '../lake-layout';
+import { type GlueColumn, transactionColumns, viewColumns, viewDescription } from '../schemas';
+
+export interface LakeStackProps extends StackProps {
+  readonly config: PlatformConfig;
+}
+
+/**
+ * The lake bucket's name, `<name>-lake-<account>-<region>`. Deterministic, so a
+ * layer in another stack can build an object ARN from pseudo-parameters of its
+ * own stack instead of importing one: no cross-stack reference to pin, and a
+ * readable ARN in policies and cdk-nag findings.
+ */
+export function lakeBucketName(config: PlatformConfig, account: string = Aws.ACCOUNT_ID, region: string = Aws.REGION): string {
+  return `${config.name}-lake-${account}-${region}`;
+}
+
+/** Glue names allow lowercase letters, digits and underscores. */
+export const glueName = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]+/g, '_');
+
+/** Columns of the speed layer's dead-letter records (deadletter/speed/). */
+const SPEED_DEAD_LETTER_COLUMNS: GlueColumn[] = [
+  { name: 'reason', type: 'string', comment: 'decode | json | schema: why the record was rejected' },
+  { name: 'message', type: 'string', comment: 'what exactly was wrong, for a person' },
+  { name: 'errors', type: 'array<struct<instancePath:string,message:string>>', comment: 'schema violations, when reason = schema' },
+  { name: 'source', type: 'struct<eventSourceArn:string,shardId:string,sequenceNumber:string,partitionKey:string,approximateArrivalTimestamp:double>', comment: 'where the record was on the log' },
+  { name: 'data', type: 'string', comment: 'the record exactly as received, base64' },
+  { name: 'dead_lettered_at', type: 'bigint', comment: 'epoch ms' },
+];
+
+/**
+ * Storage and catalog: the lake bucket (raw/, speed/, views/, deadletter/), the
+ * Athena results bucket, their access-log bucket, the key that encrypts them,
+ * and the Glue database and tables that describe what is in them.
+ */
+export class LakeStack extends Stack {
+  public readonly key: kms.Key;
+  public readonly bucket: s3.Bucket;
+  public readonly bucketName: string;
+  public readonly queryResultsBucket: s3.Bucket;
+  public readonly database: glue.CfnDatabase;
+  public readonly rawTable: LakeTable;
+  public readonly speedTables: LakeTable[];
+  public readonly speedDeadLetterTable: LakeTable;
+  private readonly config: PlatformConfig;
+
+  constructor(scope: Construct, id: string, props: LakeStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.config = config;
+    const destroy = config.dataRemoval === 'destroy';
+
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Encrypts the Tributary lake and query results at rest',
+      enableKeyRotation: true,
+      removalPolicy: destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+
+    // S3 server access logs can only be delivered to an SSE-S3 bucket, not SSE-KMS.
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      autoDeleteObjects: destroy,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(config.lake.accessLogRetentionDays) }],
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the access-log bucket itself; logging it to itself would loop.',
+    });
+
+    const lakeRules: s3.LifecycleRule[] = [
+      { id: 'expire-speed-view', prefix: `${LakePrefix.speed}/`, expiration: Duration.days(config.lake.speedExpirationDays) },
+    ];
+    if (config.lake.rawInfrequentAccessAfterDays > 0) {
+      lakeRules.push({
+        id: 'raw-to-infrequent-access',
+        prefix: `${LakePrefix.raw}/`,
+        transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(Math.max(30, config.lake.rawInfrequentAccessAfterDays)) }],
+      });
+    }
+    this.bucketName = lakeBucketName(config);
+    this.bucket = new SecureBucket(this, 'Lake', {
+      bucketName: this.bucketName,
+      encryptionKey: this.key,
+      accessLogsBucket: accessLogs,
+      accessLogsPrefix: 'lake/',
+      dataRemoval: config.dataRemoval,
+      noncurrentVersionExpirationDays: config.lake.noncurrentVersionExpirationDays,
+      lifecycleRules: lakeRules,
+    });
+
+    this.queryResultsBucket = new SecureBucket(this, 'QueryResults', {
+      encryptionKey: this.key,
+      accessLogsBucket: accessLogs,
+      accessLogsPrefix: 'query-results/',
+      dataRemoval: config.dataRemoval,
+      noncurrentVersionExpirationDays: 1,
+      lifecycleRules: [{ id: 'expire-query-results', expiration: Duration.days(config.serving.resultsRetentionDays) }],
+    });
+
+    this.database = new glue.CfnDatabase(this, 'Database', {
+      catalogId: this.account,
+      databaseInput: {
+        name: `${glueName(config.name)}_lake`,
+        description: 'Tributary lake: raw archive, speed view, stream views and dead letters',
+      },
+    });
+
+    const table = (id: string, tableName: string, prefix: string, description: string, format: LakeFormat, columns: GlueColumn[]) =>
+      new LakeTable(this, id, { database: this.database, bucket: this.bucket, tableName, prefix, description, format, columns });
+
+    this.rawTable = table('RawTransactions', 'raw_transactions', LakePrefix.raw,
+      'Every Transaction as it was on the event log (the master dataset), written by the raw archive.', 'parquet', transactionColumns());
+
+    this.speedTables = (['spend_per_card_minute', 'spend_per_customer_hour', 'alerts'] as const).map((view) =>
+      table(`Speed-${view}`, `speed_${view}`, `${LakePrefix.speed}/${view}`,
+        `Speed layer: ${viewDescription(view)}${view === 'alerts' ? '' : ' Partial sums per batch: add them up.'}`, 'json', viewColumns(view)));
+
+    this.speedDeadLetterTable = table('SpeedDeadLetters', 'deadletter_speed', SPEED_DEAD_LETTER_PREFIX,
+      'Records the speed layer rejected, with the reason and the record as received.', 'json', SPEED_DEAD_LETTER_COLUMNS);
+  }
+
+  /**
+   * Lets `grantee` write objects under one prefix of the lake, and nothing
+   * else: `s3:PutObject` on `<prefix>/*` and `kms:GenerateDataKey` through S3.
+   * With `multipart`, also what multipart uploads need: aborting them and
+   * `kms:Decrypt` to assemble the parts. CDK's `grantPut`/`grantReadWrite`
+   * would add delete, tagging, retention and wildcard KMS actions this
+   * platform never uses.
+   */
+  public grantWrite(grantee: iam.IGrantable & IConstruct, prefix: string, options: { multipart?: boolean } = {}): void {
+    const objects = `arn:${Aws.PARTITION}:s3:::${this.bucketName}/${prefix}/*`;
+    const actions = options.multipart ? ['s3:PutObject', 's3:AbortMultipartUpload'] : ['s3:PutObject'];
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: [objects] }));
+    this.grantLakeKey(grantee, options.multipart ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:GenerateDataKey']);
+    // The finding is on the policy of the principal, which for a Lambda function is its role, not the function.
+    const principal = grantee.grantPrincipal instanceof Construct ? grantee.grantPrincipal : grantee;
+    Validations.of(principal).acknowledge({
+      // cdk-nag prints pseudo-parameters as <AWS::...>.
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${lakeBucketName(this.config, '<AWS::AccountId>', '<AWS::Region>')}/${prefix}/*]`,
+      reason: `Object keys under ${prefix}/ are created at run time; the grant is confined to that one prefix of the lake.`,
+    });
+  }
+
+  /** Lets `grantee` use the lake key, only through S3 in this region. */
+  public grantLakeKey(grantee: iam.IGrantable, actions: string[]): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions,
+        resources: [this.key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${Aws.REGION}.amazonaws.com` } },
+      }),
+    );
+  }
+}

@@ -1,0 +1,145 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { SpeedLayerEnv } from '../../lambdas/speed-layer/env';
+import type { PlatformConfig } from '../config';
+import type { IEventLog } from '../constructs/event-log';
+import { LakePrefix, SPEED_DEAD_LETTER_PREFIX } from '../lake-layout';
+import type { LakeStack } from './lake-stack';
+
+export interface SpeedLayerStackProps extends StackProps {
+  readonly config: PlatformConfig;
+  readonly eventLog: IEventLog;
+  readonly lake: LakeStack;
+}
+
+/** Variables the Lambda runtime itself reads, not the handler; the env contract test allows exactly these. */
+export const RUNTIME_ENVIRONMENT = {
+  /** Stack traces point into the TypeScript sources through the bundled source map. */
+  NODE_OPTIONS: '--enable-source-maps',
+} as const;
+
+/**
+ * The speed layer: a Lambda function on the event log computing the speed view
+ * (partial aggregates), fraud rules R1 and R2, and alerts, within seconds.
+ * Malformed records go to the lake's dead-letter prefix with their reason; the
+ * batches the event source finally gives up on go to an encrypted SQS queue.
+ */
+export class SpeedLayerStack extends Stack {
+  public readonly handler: nodejs.NodejsFunction;
+  public readonly alertsTopic: sns.Topic;
+  public readonly failedBatchesQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: SpeedLayerStackProps) {
+    super(scope, id, props);
+    const { config, lake } = props;
+    const speed = config.speedLayer;
+    const removalPolicy = config.dataRemoval === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+
+    const key = new kms.Key(this, 'Key', {
+      description: 'Encrypts the speed layer alerts topic and failed-batches queue',
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+
+    this.failedBatchesQueue = new sqs.Queue(this, 'FailedBatches', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy,
+    });
+    Validations.of(this.failedBatchesQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the on-failure destination of the event source mapping; nothing consumes it automatically.',
+    });
+
+    this.alertsTopic = new sns.Topic(this, 'Alerts', {
+      displayName: 'Tributary fraud alerts',
+      masterKey: key,
+      enforceSSL: true,
+    });
+
+    const environment: SpeedLayerEnv & typeof RUNTIME_ENVIRONMENT = {
+      LAKE_BUCKET_NAME: lake.bucket.bucketName,
+      SPEED_PREFIX: LakePrefix.speed,
+      DEAD_LETTER_PREFIX: SPEED_DEAD_LETTER_PREFIX,
+      ALERTS_TOPIC_ARN: this.alertsTopic.topicArn,
+      POWERTOOLS_SERVICE_NAME: 'speed-layer',
+      POWERTOOLS_METRICS_NAMESPACE: 'Tributary',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      ...RUNTIME_ENVIRONMENT,
+    };
+
+    const logGroup = new logs.LogGroup(this, 'HandlerLogs', { retention: config.observability.logRetentionDays, removalPolicy });
+    // Its own role, so logging is granted on its log group only, not through the managed policy's logs:* on every group.
+    const role = new iam.Role(this, 'HandlerRole', {
+      description: 'Speed layer handler: reads the event log, writes speed/ and deadletter/speed/, publishes alerts',
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    });
+    logGroup.grantWrite(role);
+
+    this.handler = new nodejs.NodejsFunction(this, 'Handler', {
+      role,
+      description: 'Tributary speed layer: speed view, fraud rules R1/R2, alerts',
+      entry: path.join(__dirname, '..', '..', 'lambdas', 'speed-layer', 'index.ts'),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: speed.memoryMiB,
+      timeout: Duration.seconds(speed.timeoutSeconds),
+      tracing: lambda.Tracing.ACTIVE,
+      environment,
+      logGroup,
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: 'node22',
+        // Bundle the pinned AWS SDK instead of the runtime's copy, so what is tested is what runs.
+        externalModules: [],
+        forceDockerBundling: false,
+      },
+    });
+    Validations.of(this.handler).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'Node.js 22 is the runtime the platform pins and tests against; moving to a newer runtime is a deliberate, tested change.',
+    });
+
+    lake.grantWrite(this.handler, LakePrefix.speed);
+    lake.grantWrite(this.handler, SPEED_DEAD_LETTER_PREFIX);
+    this.alertsTopic.grantPublish(this.handler);
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason: "Granted by the SNS topic's grantPublish on the topic's own key: SNS picks the GenerateDataKey variant.",
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
+      reason: "Granted by the on-failure destination (SqsDlq) to send to the queue encrypted with this stack's own key.",
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions.',
+    });
+
+    this.handler.addEventSource(
+      props.eventLog.speedLayerEventSource({
+        batchSize: speed.batchSize,
+        maxBatchingWindow: Duration.seconds(speed.maxBatchingWindowSeconds),
+        parallelizationFactor: speed.parallelizationFactor,
+        retryAttempts: speed.retryAttempts,
+        maxRecordAge: Duration.seconds(speed.maxRecordAgeSeconds),
+        tumblingWindow: speed.tumblingWindowSeconds > 0 ? Duration.seconds(speed.tumblingWindowSeconds) : undefined,
+        startingPosition: speed.startingPosition,
+        onFailure: new SqsDlq(this.failedBatchesQueue),
+      }),
+    );
+  }
+}
