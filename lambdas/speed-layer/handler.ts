@@ -58,16 +58,61 @@ export function createSpeedLayerHandler(deps: SpeedLayerDependencies) {
     ];
     const outcomes = await Promise.allSettled(calls);
     const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
-    for (const failure of failures) {
+    if (failures.length > 0) {
       logger.error('Output write failed; the records from this unit on will be redelivered', {
         unit: unit.kind,
         resumeIndex: unit.resumeIndex,
-        error: failure.reason as Error,
+        failedCalls: failures.length,
+        error: failures[0].reason as Error,
       });
     }
     return failures.length === 0;
   }
 
+  /**
+   * Everything between decoding and the response, for one shard's records in log order. Source-agnostic:
+   * a future MSK handler calls it once per topic-partition with its own decoder and response shape.
+   */
+  async function processShardBatch(records: readonly SourceRecord[], ruleState: RuleState, withState: boolean) {
+    const result = processBatch({ records, ruleState, now: clock(), layout, stateMaxBytes: deps.stateMaxBytes });
+
+    const written = await Promise.all(result.units.map(writeUnit));
+    const firstUnwritten = result.units.find((_, i) => !written[i]);
+    // Lambda resumes from the lowest reported record; everything from the first unwritten unit must come again.
+    const resumeFrom = firstUnwritten?.resumeIndex ?? records.length;
+    const malformedIndexes = new Set(result.malformed.map((m) => m.index));
+    const failed = records.filter((_, index) => index >= resumeFrom || malformedIndexes.has(index));
+    // Redelivered records must not be in the state, or the rules would skip them as duplicates.
+    const state = firstUnwritten ? result.stateBefore(resumeFrom) : result.state;
+
+    metrics.addMetric('RecordsIn', MetricUnit.Count, records.length);
+    metrics.addMetric('RecordsValid', MetricUnit.Count, result.validCount);
+    metrics.addMetric('RecordsDeadLettered', MetricUnit.Count, result.malformed.length);
+    metrics.addMetric('DuplicateRecords', MetricUnit.Count, result.viewDuplicates);
+    metrics.addMetric('Alerts', MetricUnit.Count, result.alerts.length);
+    metrics.addMetric(
+      'SegmentsWritten',
+      MetricUnit.Count,
+      result.units.filter((unit, i) => unit.kind === 'segment' && written[i]).length,
+    );
+    metrics.addMetric('RecordsRedelivered', MetricUnit.Count, records.length - resumeFrom);
+    if (withState) {
+      metrics.addMetric('StateBytes', MetricUnit.Bytes, state.bytes);
+      metrics.addMetric('StateCardsEvicted', MetricUnit.Count, state.cardsEvicted);
+    }
+    logger.info('Batch processed', {
+      records: records.length,
+      valid: result.validCount,
+      deadLettered: result.malformed.map((m) => ({ sequenceNumber: m.record.coordinates.sequenceNumber, reason: m.reason })),
+      alerts: result.alerts.map((a) => a.alertId),
+      segments: result.segmentCount,
+      reportedFailures: failed.length,
+      stateBytes: withState ? state.bytes : undefined,
+    });
+    return { failed, state };
+  }
+
+  /** The Kinesis entry point: one shard per invocation, with an optional tumbling window. */
   return async function handler(event: KinesisEvent, context?: Context): Promise<SpeedLayerResponse> {
     if (context) logger.addContext(context);
     metrics.captureColdStartMetric();
@@ -90,41 +135,7 @@ export function createSpeedLayerHandler(deps: SpeedLayerDependencies) {
         ruleState = parsed.state;
       }
 
-      const result = processBatch({ records, ruleState, now: clock(), layout, stateMaxBytes: deps.stateMaxBytes });
-
-      const written = await Promise.all(result.units.map(writeUnit));
-      const firstUnwritten = result.units.find((_, i) => !written[i]);
-      // Lambda resumes from the lowest reported record; everything from the first unwritten unit must come again.
-      const resumeFrom = firstUnwritten?.resumeIndex ?? records.length;
-      const malformedIndexes = new Set(result.malformed.map((m) => m.index));
-      const failed: SourceRecord[] = records.filter((_, index) => index >= resumeFrom || malformedIndexes.has(index));
-      const state = firstUnwritten ? result.stateBefore(resumeFrom) : result.state;
-
-      metrics.addMetric('RecordsIn', MetricUnit.Count, records.length);
-      metrics.addMetric('RecordsValid', MetricUnit.Count, result.validCount);
-      metrics.addMetric('RecordsDeadLettered', MetricUnit.Count, result.malformed.length);
-      metrics.addMetric('DuplicateRecords', MetricUnit.Count, result.viewDuplicates);
-      metrics.addMetric('Alerts', MetricUnit.Count, result.alerts.length);
-      metrics.addMetric(
-        'SegmentsWritten',
-        MetricUnit.Count,
-        result.units.filter((unit, i) => unit.kind === 'segment' && written[i]).length,
-      );
-      metrics.addMetric('RecordsRedelivered', MetricUnit.Count, records.length - resumeFrom);
-      if (window) {
-        metrics.addMetric('StateBytes', MetricUnit.Bytes, state.bytes);
-        metrics.addMetric('StateCardsEvicted', MetricUnit.Count, state.cardsEvicted);
-      }
-      logger.info('Batch processed', {
-        records: records.length,
-        valid: result.validCount,
-        deadLettered: result.malformed.map((m) => ({ sequenceNumber: m.record.coordinates.sequenceNumber, reason: m.reason })),
-        alerts: result.alerts.map((a) => a.alertId),
-        segments: result.segmentCount,
-        reportedFailures: failed.length,
-        stateBytes: window ? state.bytes : undefined,
-      });
-
+      const { failed, state } = await processShardBatch(records, ruleState, window !== undefined);
       const response = kinesisDecoder.failureResponse(failed);
       // With a tumbling window Lambda treats a response without `state` as a failed invocation.
       return window ? { ...response, state: state.state } : response;

@@ -19,7 +19,7 @@ export const STREAM_ARN = 'arn:aws:kinesis:eu-west-1:123456789012:stream/tributa
 export const T0 = Date.UTC(2026, 10, 21, 21, 58, 30); // 2026-11-21T21:58:30Z, near an hour boundary on purpose
 
 // Sequence numbers of one shard: 56 digits, increasing, not contiguous (as Kinesis writes them).
-const SEQUENCE_BASE = 49_667_000_000_000_000_000_000_000_000_000_000_000_000_000_000_000_000n;
+const SEQUENCE_BASE = 49_667n * 10n ** 51n;
 export function sequenceNumber(shardIndex: number, position: number): string {
   return String(SEQUENCE_BASE + BigInt(shardIndex) * 10n ** 40n + BigInt(position) * 1_000_003n);
 }
