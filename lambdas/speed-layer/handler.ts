@@ -30,7 +30,11 @@ export type SpeedLayerResponse = KinesisStreamBatchResponse & { state?: RuleStat
 
 const NDJSON = 'application/x-ndjson';
 
-export function createSpeedLayerHandler(deps: SpeedLayerDependencies) {
+/**
+ * Everything between decoding and the response, for one shard's records in log order. Source-agnostic:
+ * a future MSK entry point calls it once per topic-partition with its own decoder and response shape.
+ */
+export function createShardBatchProcessor(deps: SpeedLayerDependencies) {
   const { env, s3, sns, logger, metrics } = deps;
   const clock = deps.clock ?? Date.now;
   const layout = { speedPrefix: env.SPEED_PREFIX, deadLetterPrefix: env.DEAD_LETTER_PREFIX };
@@ -69,11 +73,8 @@ export function createSpeedLayerHandler(deps: SpeedLayerDependencies) {
     return failures.length === 0;
   }
 
-  /**
-   * Everything between decoding and the response, for one shard's records in log order. Source-agnostic:
-   * a future MSK handler calls it once per topic-partition with its own decoder and response shape.
-   */
-  async function processShardBatch(records: readonly SourceRecord[], ruleState: RuleState, withState: boolean) {
+  /** Returns the records to report as failures and the rule state to carry on. */
+  return async function processShardBatch(records: readonly SourceRecord[], ruleState: RuleState, withState: boolean) {
     const result = processBatch({ records, ruleState, now: clock(), layout, stateMaxBytes: deps.stateMaxBytes });
 
     const written = await Promise.all(result.units.map(writeUnit));
@@ -110,9 +111,14 @@ export function createSpeedLayerHandler(deps: SpeedLayerDependencies) {
       stateBytes: withState ? state.bytes : undefined,
     });
     return { failed, state };
-  }
+  };
+}
 
-  /** The Kinesis entry point: one shard per invocation, with an optional tumbling window. */
+/** The Kinesis entry point: one shard per invocation, with an optional tumbling window. */
+export function createSpeedLayerHandler(deps: SpeedLayerDependencies) {
+  const { logger, metrics } = deps;
+  const processShardBatch = createShardBatchProcessor(deps);
+
   return async function handler(event: KinesisEvent, context?: Context): Promise<SpeedLayerResponse> {
     if (context) logger.addContext(context);
     metrics.captureColdStartMetric();
