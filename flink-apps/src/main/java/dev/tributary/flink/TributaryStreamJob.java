@@ -28,6 +28,7 @@ import dev.tributary.flink.views.Views;
 import java.time.Duration;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamSource;
 import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -75,9 +76,14 @@ public final class TributaryStreamJob {
 
     /** The source, with per-split watermarks assigned where the records are read. */
     public static DataStream<ParsedRecord> readEvents(StreamExecutionEnvironment env, JobSettings settings) {
-        return env.fromSource(EventSources.create(settings), TransactionWatermarks.strategy(settings.eventTime()),
-                        "events")
-                .uid(settings.lake().versioned("source"));
+        DataStreamSource<ParsedRecord> events = env.fromSource(EventSources.create(settings),
+                TransactionWatermarks.strategy(settings.eventTime()), "events");
+        if (settings.source().type() == JobSettings.SourceType.FILE) {
+            // One reader takes the files in order, so event-time progress, and with it the set of late
+            // events, is the same on every run over the same archive.
+            events.setParallelism(1);
+        }
+        return events.uid(settings.lake().versioned("source"));
     }
 
     /** Everything after the source. */
@@ -85,8 +91,11 @@ public final class TributaryStreamJob {
         JobSettings.Lake lake = settings.lake();
         Duration lateness = settings.eventTime().allowedLateness();
 
+        // Same parallelism as the source, so it chains to it and watermarks reach the late router
+        // over one path: which events are late then depends on the input alone.
         SingleOutputStreamOperator<Transaction> accepted = records
-                .process(new RecordRouter()).uid(lake.versioned("route")).name("route rejected records");
+                .process(new RecordRouter()).setParallelism(records.getParallelism())
+                .uid(lake.versioned("route")).name("route rejected records");
         write(accepted.getSideOutput(RecordRouter.DEAD_LETTER), Views.DEAD_LETTER, lake);
 
         SingleOutputStreamOperator<Transaction> onTime = accepted

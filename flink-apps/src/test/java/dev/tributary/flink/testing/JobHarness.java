@@ -1,0 +1,72 @@
+package dev.tributary.flink.testing;
+
+import dev.tributary.flink.TributaryStreamJob;
+import dev.tributary.flink.config.JobProperties;
+import dev.tributary.flink.config.JobSettings;
+import dev.tributary.flink.model.ParsedRecord;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.UnaryOperator;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+
+/** Runs the job on the test MiniCluster with a file source and a local lake. */
+public final class JobHarness {
+    public static final int PARALLELISM = 2;
+
+    private JobHarness() {}
+
+    public static MiniClusterExtension miniCluster() {
+        return new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+                .setNumberTaskManagers(1)
+                .setNumberSlotsPerTaskManager(PARALLELISM)
+                .build());
+    }
+
+    /** The property groups of a file-sourced run, as a local properties file would give them. */
+    public static Map<String, Properties> fileJob(Path input, Path lakeRoot, Path profiles) {
+        Map<String, Properties> groups = new LinkedHashMap<>();
+        groups.put(JobSettings.JOB, properties(
+                "lake.root", lakeRoot.toUri().toString(),
+                "profiles.path", profiles.toUri().toString()));
+        groups.put(JobSettings.SOURCE, properties("type", "file", "file.path", input.toUri().toString()));
+        return groups;
+    }
+
+    public static Properties properties(String... keysAndValues) {
+        Properties properties = new Properties();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            properties.setProperty(keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return properties;
+    }
+
+    /** Builds and runs the whole job to the end of its bounded input. */
+    public static void run(Map<String, Properties> groups) throws Exception {
+        run(groups, UnaryOperator.identity(), 500);
+    }
+
+    /**
+     * Runs the job with {@code between} spliced in after the source (a test can inject a failure
+     * there), checkpointing every {@code checkpointMillis} and restarting up to twice after a failure.
+     */
+    public static void run(Map<String, Properties> groups, UnaryOperator<DataStream<ParsedRecord>> between,
+                           long checkpointMillis) throws Exception {
+        Configuration config = new Configuration();
+        config.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        config.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 2);
+        config.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, java.time.Duration.ofMillis(100));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
+        env.setParallelism(PARALLELISM);
+        env.enableCheckpointing(checkpointMillis);
+        JobSettings settings = JobSettings.read(new JobProperties(groups));
+        TributaryStreamJob.attach(settings, between.apply(TributaryStreamJob.readEvents(env, settings)));
+        env.execute("test " + settings.lake().versioned("tributary-stream"));
+    }
+}
