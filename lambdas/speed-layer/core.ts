@@ -56,8 +56,10 @@ export interface SpeedBatchResult {
   segmentCount: number;
   /** Records left out of the views because their txnId occurred earlier in the same segment. */
   viewDuplicates: number;
-  /** Records the rules skipped because their txnId was already in the rule state. */
+  /** Records the rules skipped as duplicates (txnId already in this batch or in the card's rule memory). */
   ruleDuplicates: number;
+  /** Records the rules skipped because the window state already holds their effect (a redelivery). */
+  ruleRedelivered: number;
   /** The rule state after the whole batch. */
   state: StateSnapshot;
   /** The rule state after only the records before `index`: what to return when writing from `index` on failed. */
@@ -91,12 +93,14 @@ function runRules(input: SpeedBatchInput, valid: readonly ValidRecord[]) {
   const rules = new FraudRules(input.ruleState, input.now);
   const alertsByIndex = new Map<number, Alert[]>();
   let duplicates = 0;
-  for (const { index, transaction } of valid) {
-    const outcome = rules.observe(transaction);
+  let redelivered = 0;
+  for (const { index, record, transaction } of valid) {
+    const outcome = rules.observe(transaction, record.coordinates.sequenceNumber);
     if (outcome === 'duplicate') duplicates += 1;
+    else if (outcome === 'redelivered') redelivered += 1;
     else if (outcome.length > 0) alertsByIndex.set(index, outcome);
   }
-  return { alertsByIndex, duplicates, state: rules.snapshot(input.stateMaxBytes) };
+  return { alertsByIndex, duplicates, redelivered, state: rules.snapshot(input.stateMaxBytes) };
 }
 
 export function processBatch(input: SpeedBatchInput): SpeedBatchResult {
@@ -151,6 +155,7 @@ export function processBatch(input: SpeedBatchInput): SpeedBatchResult {
     segmentCount: segmentUnits.length,
     viewDuplicates,
     ruleDuplicates: rules.duplicates,
+    ruleRedelivered: rules.redelivered,
     state: rules.state,
     stateBefore: (index) => runRules(input, valid.filter((v) => v.index < index)).state,
   };

@@ -96,7 +96,8 @@ export function createShardBatchProcessor(deps: SpeedLayerDependencies) {
       MetricUnit.Count,
       result.units.filter((unit, i) => unit.kind === 'segment' && written[i]).length,
     );
-    metrics.addMetric('RecordsRedelivered', MetricUnit.Count, records.length - resumeFrom);
+    metrics.addMetric('RecordsRetriedAfterWriteFailure', MetricUnit.Count, records.length - resumeFrom);
+    metrics.addMetric('RecordsAlreadyInRuleState', MetricUnit.Count, result.ruleRedelivered);
     if (withState) {
       metrics.addMetric('StateBytes', MetricUnit.Bytes, state.bytes);
       metrics.addMetric('StateCardsEvicted', MetricUnit.Count, state.cardsEvicted);

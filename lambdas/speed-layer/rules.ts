@@ -14,8 +14,6 @@ export const R1_LARGE_AMOUNT_CENTS = 100_00;
 export const R1_WITHIN_MS = 60_000;
 /** R2: two countries less than 5 min apart. */
 export const R2_WITHIN_MS = 300_000;
-/** How long a txnId is remembered for deduplication: the longest horizon of any rule. */
-export const DEDUPE_HORIZON_MS = Math.max(R1_WITHIN_MS, R2_WITHIN_MS);
 /** Lambda allows 1 MB of window state per shard and ends the window early beyond it; stay well below. */
 export const DEFAULT_STATE_MAX_BYTES = 256 * 1024;
 
@@ -34,8 +32,6 @@ export interface Alert {
 const timedTxn = z.object({ txnId: z.string(), eventTime: z.number() });
 
 const cardStateSchema = z.object({
-  /** txnId -> eventTime of every transaction within the dedupe horizon. */
-  seen: z.record(z.string(), z.number()),
   /** R2: the card's previous transaction in arrival order. */
   previous: timedTxn.extend({ country: z.string() }).optional(),
   /** R1: large transactions since the last match, at most two between invocations. */
@@ -47,6 +43,11 @@ export const ruleStateSchema = z.object({
   version: z.literal(1),
   /** Highest eventTime seen in this shard and window: the clock pruning is measured against. */
   maxEventTime: z.number(),
+  /**
+   * Sequence number of the last record whose effect the state holds. Lambda only ever redelivers a shard
+   * from a checkpoint, so a record at or below it is a redelivery: one string makes retries idempotent.
+   */
+  processedThrough: z.string().regex(/^\d+$/).optional(),
   cards: z.record(z.string(), cardStateSchema),
 });
 
@@ -68,9 +69,13 @@ export function parseRuleState(raw: Record<string, unknown>): { state: RuleState
 }
 
 interface CardMemory {
-  seen: Map<string, number>;
   previous?: TimedTxn & { country: string };
   largePending: TimedTxn[];
+}
+
+/** Order of two sequence numbers (or offsets): decimal strings without leading zeros, of any length. */
+function compareSequenceNumbers(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 export interface StateSnapshot {
@@ -86,7 +91,10 @@ const byEventTimeThenTxnId = (a: TimedTxn, b: TimedTxn): number =>
 
 export class FraudRules {
   private readonly cards = new Map<string, CardMemory>();
+  /** txnIds of this invocation: duplicates are removed within a batch (docs/reference-product.md). */
+  private readonly batchTxnIds = new Set<string>();
   private maxEventTime: number;
+  private processedThrough: string | undefined;
 
   constructor(
     state: RuleState,
@@ -94,20 +102,26 @@ export class FraudRules {
     private readonly detectedAt: number,
   ) {
     this.maxEventTime = state.maxEventTime;
+    this.processedThrough = state.processedThrough;
     for (const [cardId, card] of Object.entries(state.cards)) {
-      this.cards.set(cardId, {
-        seen: new Map(Object.entries(card.seen)),
-        previous: card.previous,
-        largePending: [...card.largePending],
-      });
+      this.cards.set(cardId, { previous: card.previous, largePending: [...card.largePending] });
     }
   }
 
-  /** Feed one transaction in arrival order; returns the alerts it completes, or `duplicate` if its txnId was already seen. */
-  observe(txn: Transaction): Alert[] | 'duplicate' {
+  /**
+   * Feed one transaction in log order, with its record's sequence number. Returns the alerts it completes,
+   * `redelivered` if the state already holds its effect, or `duplicate` if its txnId already occurred in this
+   * batch or is one the card's rule memory holds.
+   */
+  observe(txn: Transaction, sequenceNumber: string): Alert[] | 'redelivered' | 'duplicate' {
+    if (this.processedThrough !== undefined && compareSequenceNumbers(sequenceNumber, this.processedThrough) <= 0) {
+      return 'redelivered';
+    }
+    this.processedThrough = sequenceNumber;
     const card = this.cardMemory(txn.cardId);
-    if (card.seen.has(txn.txnId)) return 'duplicate';
-    card.seen.set(txn.txnId, txn.eventTime);
+    const remembered = card.previous?.txnId === txn.txnId || card.largePending.some((t) => t.txnId === txn.txnId);
+    if (this.batchTxnIds.has(txn.txnId) || remembered) return 'duplicate';
+    this.batchTxnIds.add(txn.txnId);
     this.maxEventTime = Math.max(this.maxEventTime, txn.eventTime);
 
     const alerts: Alert[] = [];
@@ -141,17 +155,17 @@ export class FraudRules {
     this.prune();
     const entries = [...this.cards].map(([cardId, card]) => {
       const serialized: CardState = {
-        seen: Object.fromEntries(card.seen),
         ...(card.previous ? { previous: card.previous } : {}),
         largePending: card.largePending,
       };
-      const latest = Math.max(...card.seen.values());
+      const latest = Math.max(card.previous?.eventTime ?? 0, ...card.largePending.map((t) => t.eventTime));
       // JSON.stringify of the entry `"<cardId>":<card>,` (ids are ASCII, so characters are bytes).
       const bytes = JSON.stringify(cardId).length + 2 + JSON.stringify(serialized).length;
       return { cardId, serialized, latest, bytes };
     });
 
-    const envelope = JSON.stringify({ ...EMPTY_RULE_STATE, maxEventTime: this.maxEventTime }).length;
+    const header = { version: 1 as const, maxEventTime: this.maxEventTime, processedThrough: this.processedThrough };
+    const envelope = JSON.stringify({ ...header, cards: {} }).length;
     let total = envelope + entries.reduce((sum, e) => sum + e.bytes, 0);
     // At the cap, forget the cards that have been quiet longest: they are the least likely to complete a rule.
     entries.sort((a, b) => a.latest - b.latest);
@@ -161,18 +175,14 @@ export class FraudRules {
       cardsEvicted += 1;
     }
     const kept = entries.slice(cardsEvicted);
-    const state: RuleState = {
-      version: 1,
-      maxEventTime: this.maxEventTime,
-      cards: Object.fromEntries(kept.map((e) => [e.cardId, e.serialized])),
-    };
+    const state: RuleState = { ...header, cards: Object.fromEntries(kept.map((e) => [e.cardId, e.serialized])) };
     return { state, bytes: Buffer.byteLength(JSON.stringify(state)), cardsEvicted };
   }
 
   private cardMemory(cardId: string): CardMemory {
     let card = this.cards.get(cardId);
     if (!card) {
-      card = { seen: new Map(), largePending: [] };
+      card = { largePending: [] };
       this.cards.set(cardId, card);
     }
     return card;
@@ -180,15 +190,12 @@ export class FraudRules {
 
   /** Drop what no rule can use any more, measured against the shard's event-time clock. */
   private prune(): void {
-    const dedupeCutoff = this.maxEventTime - DEDUPE_HORIZON_MS;
     const r1Cutoff = this.maxEventTime - R1_WITHIN_MS;
+    const r2Cutoff = this.maxEventTime - R2_WITHIN_MS;
     for (const [cardId, card] of this.cards) {
-      for (const [txnId, eventTime] of card.seen) {
-        if (eventTime < dedupeCutoff) card.seen.delete(txnId);
-      }
-      if (card.previous && card.previous.eventTime < this.maxEventTime - R2_WITHIN_MS) card.previous = undefined;
+      if (card.previous && card.previous.eventTime < r2Cutoff) card.previous = undefined;
       card.largePending = card.largePending.filter((t) => t.eventTime >= r1Cutoff);
-      if (card.seen.size === 0) this.cards.delete(cardId);
+      if (!card.previous && card.largePending.length === 0) this.cards.delete(cardId);
     }
   }
 

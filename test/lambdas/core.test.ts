@@ -142,7 +142,10 @@ describe('redelivery from the first failed record', () => {
 
   it('knows the rule state as of any record, for when writing from that record on fails', () => {
     const first = process(0, batch);
-    expect(Object.keys(first.stateBefore(3).state.cards['card-000042'].seen)).toEqual(['v0', 'v1']);
-    expect(Object.keys(first.state.state.cards).sort()).toEqual(['card-000042', 'card-9']);
+    const beforeV3 = first.stateBefore(3).state;
+    expect(beforeV3.processedThrough).toBe(seq(1));
+    expect(beforeV3.cards['card-000042'].largePending.map((t) => t.txnId)).toEqual(['v0', 'v1']);
+    expect(first.state.state.processedThrough).toBe(seq(6));
+    expect(first.state.state.cards['card-000042'].largePending).toEqual([]); // consumed by the R1 match
   });
 });

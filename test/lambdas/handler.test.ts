@@ -107,7 +107,8 @@ describe('speed-layer handler', () => {
       `speed/spend_per_card_minute/dt=2026-11-21/hr=21/shardId-000000000000-${seq(0)}-${seq(0)}.json`,
       `speed/spend_per_card_minute/dt=2026-11-21/hr=21/shardId-000000000000-${seq(2)}-${seq(4)}.json`,
     ]);
-    expect(Object.keys(response.state!.cards['card-000042'].seen)).toEqual(['a', 'c', 'e']);
+    expect(response.state!.processedThrough).toBe(seq(4));
+    expect(response.state!.cards['card-000042'].previous?.txnId).toBe('e');
     expect(metric('RecordsDeadLettered')).toEqual([2]);
     expect(metric('SegmentsWritten')).toEqual([2]);
   });
@@ -131,6 +132,27 @@ describe('speed-layer handler', () => {
     expect(alertIds).toEqual([`R2:card-000042:${T0 + 10_000}`, `R1:card-000042:${T0}`]);
   });
 
+  it('on a retry from the first failed record, rewrites the later segment byte for byte and publishes nothing twice', async () => {
+    const { handler } = setup();
+    const batch: Payload[] = [large('v0', 0), POISON.badJson(1), large('v2', 1_000), large('v3', 2_000), txn({ txnId: 'v4' })];
+    const first = await handler(kinesisEvent(0, batch, { window: true }));
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: seq(1) }]);
+    const firstPuts = puts().filter((p) => p.Key!.includes(`${seq(2)}-${seq(4)}.json`));
+    expect(firstPuts).toHaveLength(2); // one object per view for segment B
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(1); // R1 over v0, v2, v3
+
+    s3Mock.resetHistory();
+    snsMock.resetHistory();
+    // Lambda resumes at the reported record, with the state the first invocation returned.
+    const retry = await handler(
+      kinesisEvent(0, batch.slice(1), { window: true, firstPosition: 1, state: JSON.parse(JSON.stringify(first.state)) }),
+    );
+    expect(retry.batchItemFailures).toEqual([{ itemIdentifier: seq(1) }]);
+    expect(puts().filter((p) => p.Key!.includes('/spend_per_'))).toEqual(firstPuts);
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+    expect(retry.state).toEqual(first.state);
+  });
+
   it('on an S3 failure, reports every record from the unwritten segment on and returns the state as of that record', async () => {
     const { handler, metric } = setup();
     const laterSegment = `${seq(2)}-${seq(3)}.json`;
@@ -142,10 +164,11 @@ describe('speed-layer handler', () => {
       kinesisEvent(0, [txn({ txnId: 'a' }), POISON.schemaViolation(1), txn({ txnId: 'c' }), txn({ txnId: 'd' })], { window: true }),
     );
     expect(response.batchItemFailures).toEqual([seq(1), seq(2), seq(3)].map((s) => ({ itemIdentifier: s })));
-    // c and d will come again: the state must not remember them, or the rules would skip them as duplicates.
-    expect(Object.keys(response.state!.cards['card-000042'].seen)).toEqual(['a']);
+    // c and d will come again: the state must not hold them, or the rules would skip them as redeliveries.
+    expect(response.state!.processedThrough).toBe(seq(0));
+    expect(response.state!.cards['card-000042'].previous?.txnId).toBe('a');
     expect(metric('SegmentsWritten')).toEqual([1]);
-    expect(metric('RecordsRedelivered')).toEqual([2]);
+    expect(metric('RecordsRetriedAfterWriteFailure')).toEqual([2]);
   });
 
   it('on an SNS failure, has the records that completed the alert redelivered', async () => {

@@ -1,19 +1,22 @@
 import { FraudRules, EMPTY_RULE_STATE, parseRuleState, type Alert, type RuleState } from '../../lambdas/speed-layer/rules';
-import { T0, txn } from './fixtures';
+import { sequenceNumber, T0, txn } from './fixtures';
 import type { Transaction } from '../../lambdas/shared/transaction';
 
 const DETECTED_AT = T0 + 90_000;
 
-function run(transactions: Transaction[], state: RuleState = EMPTY_RULE_STATE) {
+/** Feed transactions as consecutive records of shard 0 from `firstPosition`. */
+function run(transactions: Transaction[], state: RuleState = EMPTY_RULE_STATE, firstPosition = 0) {
   const rules = new FraudRules(state, DETECTED_AT);
   const alerts: Alert[] = [];
   let duplicates = 0;
-  for (const t of transactions) {
-    const outcome = rules.observe(t);
+  let redelivered = 0;
+  transactions.forEach((t, i) => {
+    const outcome = rules.observe(t, sequenceNumber(0, firstPosition + i));
     if (outcome === 'duplicate') duplicates += 1;
+    else if (outcome === 'redelivered') redelivered += 1;
     else alerts.push(...outcome);
-  }
-  return { alerts, duplicates, rules };
+  });
+  return { alerts, duplicates, redelivered, rules };
 }
 
 const large = (id: string, offsetMs: number, overrides: Partial<Transaction> = {}) =>
@@ -94,19 +97,34 @@ describe('rule state across invocations', () => {
     const carried = roundTrip(first.rules.snapshot().state);
     expect(carried.problem).toBeUndefined();
 
-    const second = run([large('t-3', 20_000, { country: 'ES' })], carried.state);
+    const second = run([large('t-3', 20_000, { country: 'ES' })], carried.state, 2);
     expect(second.alerts.map((a) => [a.alertId, a.txnIds])).toEqual([
       [`R2:card-000042:${T0 + 10_000}`, ['t-2', 't-3']],
       [`R1:card-000042:${T0}`, ['t-1', 't-2', 't-3']],
     ]);
   });
 
-  it('ignores a redelivered transaction, so a retry neither re-fires nor double-counts', () => {
+  it('skips records the state already holds, so a redelivery neither re-fires nor double-counts', () => {
     const first = run([large('t-1', 0), large('t-2', 1_000), large('t-3', 2_000)]);
     expect(first.alerts).toHaveLength(1);
-    const again = run([large('t-2', 1_000), large('t-3', 2_000), large('t-4', 3_000)], roundTrip(first.rules.snapshot().state).state);
-    expect(again.duplicates).toBe(2);
+    const carried = roundTrip(first.rules.snapshot().state).state;
+    expect(carried.processedThrough).toBe(sequenceNumber(0, 2));
+    // Lambda redelivers from position 1: t-2 and t-3 again, then a new t-4.
+    const again = run([large('t-2', 1_000), large('t-3', 2_000), large('t-4', 3_000)], carried, 1);
+    expect(again.redelivered).toBe(2);
     expect(again.alerts).toEqual([]); // t-4 alone is not a burst: t-2 and t-3 were consumed by the first match
+    expect(again.rules.snapshot().state.cards['card-000042'].largePending).toEqual([{ txnId: 't-4', eventTime: T0 + 3_000 }]);
+  });
+
+  it('counts a txnId once within a batch and against the card rule memory', () => {
+    const within = run([large('t-1', 0), large('t-1', 0), large('t-1', 0)]);
+    expect(within.duplicates).toBe(2);
+    expect(within.alerts).toEqual([]);
+
+    const first = run([txn({ txnId: 'p', country: 'FR' })]);
+    // The producer sent p again (new sequence number, next batch): it must not look like a second transaction.
+    const again = run([txn({ txnId: 'p', country: 'FR' })], roundTrip(first.rules.snapshot().state).state, 1);
+    expect(again.duplicates).toBe(1);
   });
 
   it('starts afresh from the empty {} Lambda passes at a window start, and reports unreadable state', () => {
@@ -125,10 +143,16 @@ describe('rule state bound', () => {
       txn({ txnId: 'now', cardId: 'card-new', eventTime: T0 + 301_000 }),
     ]);
     const { state } = rules.snapshot();
-    expect(Object.keys(state.cards)).toEqual(['card-new']); // card-old: nothing within 5 min of the newest event
-    expect(state.cards['card-new'].largePending).toEqual([]); // 101 s old: beyond R1's 60 s
-    expect(state.cards['card-new'].previous).toEqual({ txnId: 'now', eventTime: T0 + 301_000, country: 'FR' });
-    expect(state.maxEventTime).toBe(T0 + 301_000);
+    expect(state).toEqual({
+      version: 1,
+      maxEventTime: T0 + 301_000,
+      processedThrough: sequenceNumber(0, 2),
+      cards: {
+        // card-old: its previous transaction is more than 5 min (R2) before the newest event
+        // card-new: its large transaction is 101 s old, beyond R1's 60 s
+        'card-new': { previous: { txnId: 'now', eventTime: T0 + 301_000, country: 'FR' }, largePending: [] },
+      },
+    });
   });
 
   it('caps the serialized size by forgetting the cards quiet the longest', () => {
