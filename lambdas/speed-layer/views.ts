@@ -11,7 +11,7 @@ import { hourPartition, viewObjectKey, type LakeLayout, type SpeedView } from '.
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 
-interface Partial {
+interface PartialAggregate {
   key: string;
   windowStart: number;
   txnCount: number;
@@ -38,14 +38,14 @@ export interface SegmentViews {
 }
 
 /** One NDJSON line; built by hand so total_amount keeps its two decimals (JSON.stringify would print 12.5 for 12.50). */
-function line(keyColumn: 'card_id' | 'customer_id', partial: Partial): string {
+function line(keyColumn: 'card_id' | 'customer_id', partial: PartialAggregate): string {
   return (
     `{"${keyColumn}":${JSON.stringify(partial.key)},"window_start":${partial.windowStart},` +
     `"txn_count":${partial.txnCount},"total_amount":${formatCents(partial.totalCents)}}`
   );
 }
 
-function accumulate(partials: Map<string, Partial>, key: string, windowStart: number, cents: number): void {
+function accumulate(partials: Map<string, PartialAggregate>, key: string, windowStart: number, cents: number): void {
   const id = `${key}\u0000${windowStart}`;
   const partial = partials.get(id);
   if (partial) {
@@ -62,7 +62,7 @@ function toObjects(
   view: SpeedView,
   keyColumn: 'card_id' | 'customer_id',
   segment: Segment,
-  partials: Map<string, Partial>,
+  partials: Map<string, PartialAggregate>,
 ): LakeObject[] {
   const sorted = [...partials.values()].sort(
     (a, b) => a.windowStart - b.windowStart || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
@@ -82,8 +82,8 @@ function toObjects(
 
 /** Spend per card per minute and per customer per hour for one segment, duplicates (same txnId) counted once. */
 export function segmentViews(layout: LakeLayout, segment: Segment): SegmentViews {
-  const perCardMinute = new Map<string, Partial>();
-  const perCustomerHour = new Map<string, Partial>();
+  const perCardMinute = new Map<string, PartialAggregate>();
+  const perCustomerHour = new Map<string, PartialAggregate>();
   const seen = new Set<string>();
   let duplicates = 0;
   for (const txn of segment.transactions) {
