@@ -86,27 +86,28 @@ class FailureRecoveryTest {
 
     /**
      * Passes records through slowly enough for checkpoints to complete mid-stream, and throws once,
-     * after a checkpoint has completed and half the input has passed.
+     * after half the input has passed and a few checkpoints have completed (the first one may be
+     * taken before the source has its split, i.e. at offset 0).
      */
     static class FailOnceAfterCheckpoint implements MapFunction<ParsedRecord, ParsedRecord>, CheckpointListener {
         static final AtomicBoolean FAILED = new AtomicBoolean();
-        static final AtomicBoolean CHECKPOINT_DONE = new AtomicBoolean();
+        static final AtomicInteger CHECKPOINTS_DONE = new AtomicInteger();
         static final AtomicInteger SEEN = new AtomicInteger();
         static volatile int failAfter;
 
         static void reset(int records) {
             FAILED.set(false);
-            CHECKPOINT_DONE.set(false);
+            CHECKPOINTS_DONE.set(0);
             SEEN.set(0);
             failAfter = records;
         }
 
         @Override
         public ParsedRecord map(ParsedRecord record) throws Exception {
-            if (SEEN.incrementAndGet() % 20 == 0) {
+            if (SEEN.incrementAndGet() % 4 == 0) {
                 Thread.sleep(1);
             }
-            if (CHECKPOINT_DONE.get() && SEEN.get() >= failAfter && FAILED.compareAndSet(false, true)) {
+            if (CHECKPOINTS_DONE.get() >= 3 && SEEN.get() >= failAfter && FAILED.compareAndSet(false, true)) {
                 throw new IllegalStateException("induced failure after " + SEEN.get() + " records");
             }
             return record;
@@ -114,7 +115,7 @@ class FailureRecoveryTest {
 
         @Override
         public void notifyCheckpointComplete(long checkpointId) {
-            CHECKPOINT_DONE.set(true);
+            CHECKPOINTS_DONE.incrementAndGet();
         }
     }
 }
