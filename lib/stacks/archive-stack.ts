@@ -114,8 +114,8 @@ export class ArchiveStack extends Stack {
         },
       },
     });
-    // The role's policy must exist before Firehose first assumes the role.
-    this.deliveryStream.node.addDependency(this.role);
+    // Firehose checks its permissions on create: the role's policy, not just the role, must exist first.
+    this.deliveryStream.node.addDependency(this.role.node.findChild('DefaultPolicy'));
     Validations.of(this.deliveryStream).acknowledge({
       id: 'AwsSolutions-KDF1',
       reason: 'Firehose server-side encryption applies only to Direct PUT streams. Here the source stream is KMS-encrypted and every object is written with the lake key (SSE-KMS).',

@@ -27,14 +27,18 @@ export function lakeBucketName(config: PlatformConfig, account: string = Aws.ACC
 /** Glue names allow lowercase letters, digits and underscores. */
 export const glueName = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]+/g, '_');
 
-/** Columns of the speed layer's dead-letter records (deadletter/speed/). */
+/** Columns of the speed layer's dead-letter records (deadletter/speed/), one JSON line per rejected record. */
 const SPEED_DEAD_LETTER_COLUMNS: GlueColumn[] = [
-  { name: 'reason', type: 'string', comment: 'decode | json | schema: why the record was rejected' },
-  { name: 'message', type: 'string', comment: 'what exactly was wrong, for a person' },
-  { name: 'errors', type: 'array<struct<instancePath:string,message:string>>', comment: 'schema violations, when reason = schema' },
-  { name: 'source', type: 'struct<eventSourceArn:string,shardId:string,sequenceNumber:string,partitionKey:string,approximateArrivalTimestamp:double>', comment: 'where the record was on the log' },
-  { name: 'data', type: 'string', comment: 'the record exactly as received, base64' },
-  { name: 'dead_lettered_at', type: 'bigint', comment: 'epoch ms' },
+  { name: 'reason', type: 'string', comment: 'undecodable | bad_json | schema_violation' },
+  { name: 'detail', type: 'string', comment: 'what exactly was wrong, for a person' },
+  { name: 'errors', type: 'array<struct<path:string,message:string>>', comment: 'schema violations (JSON Pointer and message)' },
+  { name: 'event_source', type: 'string', comment: 'aws:kinesis or aws:kafka' },
+  { name: 'stream', type: 'string', comment: 'stream ARN or topic' },
+  { name: 'shard_id', type: 'string', comment: 'shard, or topic-partition' },
+  { name: 'sequence_number', type: 'string', comment: 'sequence number, or offset' },
+  { name: 'partition_key', type: 'string' },
+  { name: 'arrival_time', type: 'bigint', comment: 'when the log accepted the record, epoch ms' },
+  { name: 'data_base64', type: 'string', comment: 'the record exactly as received' },
 ];
 
 /**

@@ -43,14 +43,13 @@ export class ServingStack extends Stack {
     });
 
     for (const query of referenceQueries()) {
-      const named = new athena.CfnNamedQuery(this, `Query-${query.name}`, {
+      new athena.CfnNamedQuery(this, `Query-${query.name}`, {
         name: query.name,
         description: query.description,
         database: lake.database.ref,
         workGroup: this.workGroup.ref,
         queryString: query.sql,
       });
-      named.addResourceDependency(this.workGroup);
     }
   }
 }

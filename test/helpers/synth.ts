@@ -1,0 +1,75 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { loadConfig, type PlatformConfig } from '../../lib/config';
+import { buildPlatform, type Platform } from '../../lib/platform';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+/** The `context` of cdk.json: the profiles and the feature flags, exactly as `cdk synth` sees them. */
+export function cdkJsonContext(): Record<string, unknown> {
+  return JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')).context;
+}
+
+/** Every profile defined in cdk.json. */
+export function profileNames(): string[] {
+  return Object.keys(cdkJsonContext().profiles as object).sort();
+}
+
+export interface Synthesized {
+  readonly profile: string;
+  /** The cloud assembly directory: the templates as `cdk synth` writes them. */
+  readonly outdir: string;
+  readonly config: PlatformConfig;
+  readonly platform: Platform;
+  readonly templates: Record<string, Template>;
+  /** The cdk-nag and CloudFormation validation findings CDK wrote for this synth. */
+  readonly validationReports: unknown[];
+}
+
+const cache = new Map<string, Synthesized>();
+
+/**
+ * Synthesizes the whole platform for a profile, as `cdk synth -c profile=NAME`
+ * with any extra `-c key=value` would. Cached per profile and context.
+ */
+export function synthProfile(profile: string, extraContext: Record<string, string> = {}): Synthesized {
+  const cacheKey = JSON.stringify([profile, extraContext]);
+  const cached = cache.get(cacheKey);
+  if (cached) return cached;
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), `tributary-${profile}-`));
+  const app = new App({ outdir, context: { ...cdkJsonContext(), profile, ...extraContext } });
+  const { config } = loadConfig(app.node);
+  const platform = buildPlatform(app, profile, config);
+  app.synth();
+  const stacks = [platform.eventLog, platform.lake, platform.archive, platform.speedLayer, platform.serving];
+  const templates = Object.fromEntries(stacks.map((stack) => [stack.node.id, Template.fromStack(stack)]));
+  const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+  const synthesized: Synthesized = { profile, outdir, config, platform, templates, validationReports: report.pluginReports };
+  cache.set(cacheKey, synthesized);
+  return synthesized;
+}
+
+/** Asset hashes change with any edit to a bundled handler; replace them so snapshots only move when the template does. */
+export function normalizeAssetHashes(template: unknown): unknown {
+  return JSON.parse(JSON.stringify(template).replace(/[0-9a-f]{64}/g, '<asset-hash>'));
+}
+
+/** The single resource of a type in a template, or a failure naming how many there were. */
+export function onlyResource(template: Template, type: string): { logicalId: string; Properties: Record<string, any> } {
+  const found = Object.entries(template.findResources(type));
+  if (found.length !== 1) throw new Error(`expected exactly one ${type}, found ${found.length}`);
+  const [logicalId, resource] = found[0];
+  return { logicalId, Properties: resource.Properties };
+}
+
+/** A program of the project's .venv (scripts/setup-python.sh), with a clear failure if it is missing. */
+export function venvTool(name: 'python' | 'cfn-lint'): string {
+  const tool = path.join(REPO_ROOT, '.venv', 'bin', name);
+  if (!fs.existsSync(tool)) {
+    throw new Error(`.venv/bin/${name} is missing: run \`bash scripts/setup-python.sh\` (npm test does it for you).`);
+  }
+  return tool;
+}

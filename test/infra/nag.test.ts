@@ -1,0 +1,37 @@
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { profileNames, synthProfile } from '../helpers/synth';
+
+describe('cdk-nag AwsSolutions', () => {
+  test.each(profileNames())('profile %s has no unacknowledged finding, errors or warnings', (profile) => {
+    expect(synthProfile(profile).validationReports).toEqual([]);
+  });
+
+  // The check above passes on an empty report; prove the same wiring does report a finding.
+  test('the same check reports a finding on an insecure bucket', () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'nag-control-'));
+    const app = new App({ outdir });
+    new s3.Bucket(new Stack(app, 'Control'), 'Insecure');
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow(/AwsSolutions-S1|AwsSolutions-S10/);
+  });
+
+  test.each(profileNames())('profile %s: every acknowledgment carries a reason', (profile) => {
+    const { platform } = synthProfile(profile);
+    const acknowledgments = Object.values(platform).flatMap((stack) =>
+      stack.node.findAll().flatMap((construct) => construct.node.metadata.filter((entry) => /acknowledge/i.test(entry.type))),
+    );
+    expect(acknowledgments.length).toBeGreaterThan(0);
+    // Each entry maps the acknowledged finding to its reason: { "Annotation::AwsSolutions-S1": "why" }.
+    for (const entry of acknowledgments) {
+      for (const [finding, reason] of Object.entries(entry.data as Record<string, unknown>)) {
+        expect(finding).toMatch(/AwsSolutions-[A-Z]+\d+/);
+        expect(typeof reason === 'string' && reason.length >= 30).toBe(true);
+      }
+    }
+  });
+});
