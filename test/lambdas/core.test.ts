@@ -38,6 +38,16 @@ describe('speed views as per-segment partial aggregates', () => {
     expect(result.malformed).toEqual([]);
   });
 
+  it('keeps the objects of different shards apart, even for the same window and card', () => {
+    const keys = [0, 1, 2].flatMap((shard) => Object.keys(objectsOf(process(shard, [txn({ txnId: `s${shard}` })]))));
+    expect(new Set(keys).size).toBe(6);
+    expect(keys.filter((k) => k.includes('spend_per_card_minute'))).toEqual([
+      `speed/spend_per_card_minute/dt=2026-11-21/hr=21/shardId-000000000000-${sequenceNumber(0, 0)}-${sequenceNumber(0, 0)}.json`,
+      `speed/spend_per_card_minute/dt=2026-11-21/hr=21/shardId-000000000001-${sequenceNumber(1, 0)}-${sequenceNumber(1, 0)}.json`,
+      `speed/spend_per_card_minute/dt=2026-11-21/hr=21/shardId-000000000002-${sequenceNumber(2, 0)}-${sequenceNumber(2, 0)}.json`,
+    ]);
+  });
+
   it('counts a transaction delivered twice in a batch once', () => {
     const result = process(0, [txn({ txnId: 'a', amount: 10 }), txn({ txnId: 'a', amount: 10 }), txn({ txnId: 'b', amount: 1 })]);
     const card = Object.entries(objectsOf(result)).find(([key]) => key.includes('spend_per_card_minute'))![1];
