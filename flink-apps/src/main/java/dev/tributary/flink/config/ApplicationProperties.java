@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.Supplier;
 
 /**
  * Loads the runtime property groups. On Managed Flink they come from the application's runtime
@@ -23,8 +24,11 @@ public final class ApplicationProperties {
 
     /** The local file when one is given (local run, sandbox, tests), the managed runtime's groups otherwise. */
     public static Map<String, Properties> load(LaunchOptions options) {
-        return options.localPropertiesFile().map(ApplicationProperties::fromLocalFile)
-                .orElseGet(ApplicationProperties::fromManagedRuntime);
+        return load(options, ApplicationProperties::fromManagedRuntime);
+    }
+
+    static Map<String, Properties> load(LaunchOptions options, Supplier<Map<String, Properties>> managedRuntime) {
+        return options.localPropertiesFile().map(ApplicationProperties::fromLocalFile).orElseGet(managedRuntime);
     }
 
     public static Map<String, Properties> fromManagedRuntime() {
