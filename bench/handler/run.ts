@@ -5,7 +5,7 @@
  * Writes bench/results/handler.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { kinesisDecoder } from '../../lambdas/shared/kinesis';
@@ -46,6 +46,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+const loadBefore = loadavg()[0];
 let sink = 0; // consumed so the work cannot be optimised away
 const timings = { core: [] as number[], bare: [] as number[] };
 for (let i = 0; i < WARM_UP; i += 1) sink += handlerCore() + bareParse();
@@ -67,6 +68,8 @@ const result = {
   arch: process.arch,
   cpu: cpus()[0]?.model ?? 'unknown',
   cores: availableParallelism(),
+  // Other processes on the machine move the absolute figures; the ratio is the steadier number.
+  loadAverage1m: { before: Number(loadBefore.toFixed(2)), after: Number(loadavg()[0].toFixed(2)) },
   records: RECORDS,
   malformedRecords: RECORDS / 100,
   warmUp: WARM_UP,
@@ -89,7 +92,9 @@ console.log(`  bare base64 + parse  ${bareRps.toLocaleString('en-US')} records/s
 console.log(`  ratio bare / core    ${result.bareOverCoreRatio}`);
 console.log(`  included: ${result.included}`);
 console.log(`  excluded: ${result.excluded}`);
-console.log(`  (${process.version}, ${result.cores} cores, ${result.cpu}; checksum ${sink % 1000})`);
+console.log(
+  `  (${process.version}, ${result.cores} cores, ${result.cpu}, 1-min load ${result.loadAverage1m.before} -> ${result.loadAverage1m.after}; checksum ${sink % 1000})`,
+);
 
 const resultsDir = join(__dirname, '..', 'results');
 mkdirSync(resultsDir, { recursive: true });
