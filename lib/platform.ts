@@ -4,6 +4,7 @@ import type { PlatformConfig } from './config';
 import { ArchiveStack } from './stacks/archive-stack';
 import { EventLogStack } from './stacks/event-log-stack';
 import { LakeStack } from './stacks/lake-stack';
+import { ObservabilityStack } from './stacks/observability-stack';
 import { ServingStack } from './stacks/serving-stack';
 import { SpeedLayerStack } from './stacks/speed-layer-stack';
 
@@ -14,6 +15,7 @@ export interface Platform {
   readonly archive: ArchiveStack;
   readonly speedLayer: SpeedLayerStack;
   readonly serving: ServingStack;
+  readonly observability: ObservabilityStack;
 }
 
 /**
@@ -36,8 +38,13 @@ export function buildPlatform(app: App, profile: string, config: PlatformConfig)
   });
   const serving = new ServingStack(app, 'Serving', { ...common, stackName: stackName('serving'), description: 'Tributary serving layer', lake });
 
+  const observability = new ObservabilityStack(app, 'Observability', {
+    ...common, stackName: stackName('observability'), description: 'Tributary dashboard and alarms',
+    eventLog: eventLog.eventLog, archive, speedLayer, serving,
+  });
+
   Tags.of(app).add('project', 'tributary');
   Tags.of(app).add('tributary:profile', profile);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { eventLog, lake, archive, speedLayer, serving };
+  return { eventLog, lake, archive, speedLayer, serving, observability };
 }

@@ -61,7 +61,11 @@ const speedLayerSchema = z.strictObject({
 
 const lakeSchema = z.strictObject({
   /** Days before raw/ objects move to S3 Infrequent Access (0 keeps them in Standard). */
-  rawInfrequentAccessAfterDays: z.int().min(0).max(3650),
+  rawInfrequentAccessAfterDays: z
+    .int()
+    .min(0)
+    .max(3650)
+    .refine((days) => days === 0 || days >= 30, 'S3 moves objects to Infrequent Access after 30 days at the earliest: use 0 (never) or 30 or more'),
   /** Days before speed/ objects expire: the speed view is superseded by stream and batch views. */
   speedExpirationDays: z.int().min(1).max(3650),
   /** Days before noncurrent object versions expire. */

@@ -92,7 +92,7 @@ export class LakeStack extends Stack {
       lakeRules.push({
         id: 'raw-to-infrequent-access',
         prefix: `${LakePrefix.raw}/`,
-        transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(Math.max(30, config.lake.rawInfrequentAccessAfterDays)) }],
+        transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(config.lake.rawInfrequentAccessAfterDays) }],
       });
     }
     this.bucketName = lakeBucketName(config);

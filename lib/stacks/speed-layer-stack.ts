@@ -21,6 +21,9 @@ export interface SpeedLayerStackProps extends StackProps {
   readonly lake: LakeStack;
 }
 
+/** Where the handler's Powertools EMF metrics land: namespace, and the `service` dimension Powertools adds. */
+export const SPEED_LAYER_METRICS = { namespace: 'Tributary', service: 'speed-layer' } as const;
+
 /** Variables the Lambda runtime itself reads, not the handler; the env contract test allows exactly these. */
 export const RUNTIME_ENVIRONMENT = {
   /** Stack traces point into the TypeScript sources through the bundled source map. */
@@ -73,8 +76,8 @@ export class SpeedLayerStack extends Stack {
       SPEED_PREFIX: LakePrefix.speed,
       DEAD_LETTER_PREFIX: SPEED_DEAD_LETTER_PREFIX,
       ALERTS_TOPIC_ARN: this.alertsTopic.topicArn,
-      POWERTOOLS_SERVICE_NAME: 'speed-layer',
-      POWERTOOLS_METRICS_NAMESPACE: 'Tributary',
+      POWERTOOLS_SERVICE_NAME: SPEED_LAYER_METRICS.service,
+      POWERTOOLS_METRICS_NAMESPACE: SPEED_LAYER_METRICS.namespace,
       POWERTOOLS_LOG_LEVEL: 'INFO',
       ...RUNTIME_ENVIRONMENT,
     };

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { ConfigError, defaultConfig, loadConfig, parseConfig, platformConfigSchema } from '../../lib/config';
 import { cdkJsonContext, profileNames, REPO_ROOT } from '../helpers/synth';
@@ -83,6 +85,21 @@ describe('configuration', () => {
     const message = errorOf(() => load({ profile: 'staging' }));
     expect(message).toContain("Unknown profile 'staging'");
     expect(message).toContain('dev, prod');
+  });
+
+  test('a cross-field rule of S3 is explained, not silently clamped', () => {
+    const message = errorOf(() => load({ profile: 'dev', 'lake.rawInfrequentAccessAfterDays': '10' }));
+    expect(message).toContain('lake.rawInfrequentAccessAfterDays = 10: S3 moves objects to Infrequent Access after 30 days at the earliest');
+  });
+
+  test('docs/configuration.md documents every key, and only keys that exist', () => {
+    const documented = [...fs.readFileSync(path.join(REPO_ROOT, 'docs', 'configuration.md'), 'utf8').matchAll(/^\| `([\w.]+)` \|/gm)].map((m) => m[1]);
+    const leaves = (shape: Record<string, any>, prefix = ''): string[] =>
+      Object.entries(shape).flatMap(([key, schema]) => {
+        const inner = schema.unwrap?.() ?? schema;
+        return inner.shape ? leaves(inner.shape, `${prefix}${key}.`) : [`${prefix}${key}`];
+      });
+    expect(documented.sort()).toEqual(leaves(platformConfigSchema.shape).sort());
   });
 
   test('every problem is reported at once, one line each', () => {

@@ -227,3 +227,31 @@ describe('data removal', () => {
     }
   });
 });
+
+describe('observability', () => {
+  test('both profiles get the dashboard; dev creates no alarms', () => {
+    for (const synthesized of [dev(), prod()]) synthesized.templates.Observability.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    dev().templates.Observability.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+  });
+
+  test('prod alarms on reader lag, speed-layer age, failed batches, dead letters and archive freshness, each notifying the encrypted topic', () => {
+    const t = prod().templates.Observability;
+    const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties);
+    expect(alarms.map((a) => a.MetricName).sort()).toEqual(
+      ['ApproximateNumberOfMessagesVisible', 'DeliveryToS3.DataFreshness', 'GetRecords.IteratorAgeMilliseconds', 'IteratorAge', 'RecordsDeadLettered'],
+    );
+    for (const alarm of alarms) {
+      expect(alarm.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlarmTopic/) }]);
+      expect(alarm.AlarmDescription.length).toBeGreaterThan(40);
+    }
+    t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+  });
+
+  test('the dead-letter alarm watches the metric the handler emits, where Powertools puts it', () => {
+    const alarm = Object.values(prod().templates.Observability.findResources('AWS::CloudWatch::Alarm'))
+      .map((a: any) => a.Properties).find((a) => a.MetricName === 'RecordsDeadLettered');
+    const env = onlyResource(prod().templates.SpeedLayer, 'AWS::Lambda::Function').Properties.Environment.Variables;
+    expect(alarm.Namespace).toBe(env.POWERTOOLS_METRICS_NAMESPACE);
+    expect(alarm.Dimensions).toEqual([{ Name: 'service', Value: env.POWERTOOLS_SERVICE_NAME }]);
+  });
+});

@@ -22,7 +22,8 @@ describe('cdk-nag AwsSolutions', () => {
 
   test.each(profileNames())('profile %s: every acknowledgment carries a reason', (profile) => {
     const { platform } = synthProfile(profile);
-    const acknowledgments = Object.values(platform).flatMap((stack) =>
+    const stacks: Stack[] = Object.values(platform);
+    const acknowledgments = stacks.flatMap((stack) =>
       stack.node.findAll().flatMap((construct) => construct.node.metadata.filter((entry) => /acknowledge/i.test(entry.type))),
     );
     expect(acknowledgments.length).toBeGreaterThan(0);

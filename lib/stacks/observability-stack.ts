@@ -1,0 +1,120 @@
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import type { PlatformConfig } from '../config';
+import type { IEventLog } from '../constructs/event-log';
+import type { ArchiveStack } from './archive-stack';
+import type { ServingStack } from './serving-stack';
+import { SPEED_LAYER_METRICS, type SpeedLayerStack } from './speed-layer-stack';
+
+export interface ObservabilityStackProps extends StackProps {
+  readonly config: PlatformConfig;
+  readonly eventLog: IEventLog;
+  readonly archive: ArchiveStack;
+  readonly speedLayer: SpeedLayerStack;
+  readonly serving: ServingStack;
+}
+
+/** An alarm: what it watches, when it fires, and what an operator should look at first. */
+interface AlarmSpec {
+  readonly id: string;
+  readonly metric: cloudwatch.IMetric;
+  readonly threshold: number;
+  readonly comparison: cloudwatch.ComparisonOperator;
+  readonly evaluationPeriods: number;
+  readonly description: string;
+}
+
+/**
+ * One dashboard with a row per layer, and, when `observability.alarmsEnabled`,
+ * alarms on what means data is late or lost, notifying an encrypted SNS topic.
+ */
+export class ObservabilityStack extends Stack {
+  public readonly dashboard: cloudwatch.Dashboard;
+  public readonly alarms: cloudwatch.Alarm[] = [];
+  public readonly alarmTopic?: sns.Topic;
+
+  constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
+    super(scope, id, props);
+    const { config, eventLog, archive, speedLayer, serving } = props;
+    const minute = Duration.minutes(1);
+    const handler = speedLayer.handler;
+    const speedMetric = (metricName: string) =>
+      new cloudwatch.Metric({ namespace: SPEED_LAYER_METRICS.namespace, metricName, dimensionsMap: { service: SPEED_LAYER_METRICS.service }, statistic: 'Sum', period: minute });
+    const firehoseMetric = (metricName: string, statistic: string) =>
+      new cloudwatch.Metric({ namespace: 'AWS/Firehose', metricName, dimensionsMap: { DeliveryStreamName: archive.deliveryStream.ref }, statistic, period: Duration.minutes(5) });
+
+    const logLag = eventLog.metricConsumerLag();
+    const speedIteratorAge = handler.metric('IteratorAge', { statistic: 'Maximum', period: minute });
+    const failedBatches = speedLayer.failedBatchesQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: minute });
+    const deadLettered = speedMetric('RecordsDeadLettered');
+    const archiveFreshness = firehoseMetric('DeliveryToS3.DataFreshness', 'Maximum');
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `${config.name}-platform`,
+      widgets: [
+        [new cloudwatch.TextWidget({ markdown: `## Event log\n${eventLog.description}`, width: 24, height: 2 })],
+        [new cloudwatch.GraphWidget({ title: 'Slowest reader behind the head (ms)', left: [logLag], width: 24 })],
+        [new cloudwatch.TextWidget({ markdown: '## Speed layer', width: 24, height: 1 })],
+        [
+          new cloudwatch.GraphWidget({ title: 'Records', left: [speedMetric('RecordsIn'), speedMetric('RecordsValid'), deadLettered], width: 8 }),
+          new cloudwatch.GraphWidget({ title: 'Iterator age (ms)', left: [speedIteratorAge], width: 8 }),
+          new cloudwatch.GraphWidget({ title: 'Alerts, errors, failed batches', left: [speedMetric('Alerts'), handler.metricErrors({ period: minute })], right: [failedBatches], width: 8 }),
+        ],
+        [new cloudwatch.TextWidget({ markdown: '## Raw archive', width: 24, height: 1 })],
+        [
+          new cloudwatch.GraphWidget({ title: 'Records delivered to raw/', left: [firehoseMetric('DeliveryToS3.Records', 'Sum')], width: 12 }),
+          new cloudwatch.GraphWidget({ title: 'Oldest record not yet in raw/ (s)', left: [archiveFreshness], width: 12 }),
+        ],
+        [new cloudwatch.TextWidget({ markdown: '## Serving', width: 24, height: 1 })],
+        [new cloudwatch.GraphWidget({
+          title: 'Athena bytes scanned',
+          left: [new cloudwatch.Metric({ namespace: 'AWS/Athena', metricName: 'ProcessedBytes', dimensionsMap: { WorkGroup: serving.workGroup.ref }, statistic: 'Sum', period: Duration.minutes(5) })],
+          width: 24,
+        })],
+      ],
+    });
+
+    if (!config.observability.alarmsEnabled) return;
+
+    const key = new kms.Key(this, 'Key', {
+      description: 'Encrypts the Tributary alarm notifications',
+      enableKeyRotation: true,
+      removalPolicy: config.dataRemoval === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+    // CloudWatch alarms publish to the topic, so the service must be able to use its key.
+    key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey');
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { displayName: 'Tributary platform alarms', masterKey: key, enforceSSL: true });
+
+    const greaterThan = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD;
+    const specs: AlarmSpec[] = [
+      { id: 'EventLogReaderLag', metric: logLag, threshold: 5 * 60_000, comparison: greaterThan, evaluationPeriods: 5,
+        description: 'A reader of the event log is more than 5 minutes behind: data is late, and close to the replay horizon data is lost.' },
+      { id: 'SpeedLayerIteratorAge', metric: speedIteratorAge, threshold: 60_000, comparison: greaterThan, evaluationPeriods: 5,
+        description: 'The speed layer is more than a minute behind the log: check throttles, errors and the failed-batches queue.' },
+      { id: 'SpeedLayerFailedBatches', metric: failedBatches, threshold: 0, comparison: greaterThan, evaluationPeriods: 1,
+        description: 'The speed layer gave up on a batch: its shard and sequence range are in the failed-batches queue.' },
+      { id: 'SpeedLayerDeadLetters', metric: deadLettered, threshold: 0, comparison: greaterThan, evaluationPeriods: 1,
+        description: 'Producers sent malformed records: see the deadletter_speed table for reasons (named query dead_letters_by_reason).' },
+      { id: 'ArchiveFreshness', metric: archiveFreshness, threshold: 2 * config.archive.bufferingIntervalSeconds + 300, comparison: greaterThan, evaluationPeriods: 2,
+        description: 'The raw archive is falling behind: check the Firehose error prefix errors/raw/ and its log group.' },
+    ];
+    for (const spec of specs) {
+      const alarm = new cloudwatch.Alarm(this, spec.id, {
+        alarmName: `${config.name}-${spec.id}`,
+        alarmDescription: spec.description,
+        metric: spec.metric,
+        threshold: spec.threshold,
+        comparisonOperator: spec.comparison,
+        evaluationPeriods: spec.evaluationPeriods,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(new actions.SnsAction(this.alarmTopic));
+      this.alarms.push(alarm);
+    }
+  }
+}

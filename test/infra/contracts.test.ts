@@ -1,0 +1,102 @@
+import { kinesisDecoder } from '../../lambdas/shared/kinesis';
+import { processBatch } from '../../lambdas/speed-layer/core';
+import { speedLayerEnvSchema } from '../../lambdas/speed-layer/env';
+import { EMPTY_RULE_STATE } from '../../lambdas/speed-layer/rules';
+import { LakePrefix, SPEED_DEAD_LETTER_PREFIX } from '../../lib/lake-layout';
+import { toSnakeCase } from '../../lib/schemas';
+import { RUNTIME_ENVIRONMENT } from '../../lib/stacks/speed-layer-stack';
+import * as transactionSchema from '../../schemas/transaction.schema.json';
+import * as views from '../../schemas/views.json';
+import { onlyResource, synthProfile } from '../helpers/synth';
+import { kinesisEvent, POISON, T0, txn } from '../lambdas/fixtures';
+
+const lake = () => synthProfile('dev').templates.Lake;
+
+/** Glue table name -> its TableInput. */
+function glueTables(): Record<string, any> {
+  return Object.fromEntries(Object.values(lake().findResources('AWS::Glue::Table')).map((t: any) => [t.Properties.TableInput.Name, t.Properties.TableInput]));
+}
+const columnsOf = (table: any) => table.StorageDescriptor.Columns.map((c: any) => ({ name: c.Name, type: c.Type }));
+/** The table whose location is exactly s3://<lake>/<prefix>/. */
+function tableAt(prefix: string): any {
+  const matches = Object.values(glueTables()).filter((t: any) => JSON.stringify(t.StorageDescriptor.Location).endsWith(`/${prefix}/"]]}`));
+  if (matches.length !== 1) throw new Error(`expected one table at ${prefix}/, found ${matches.length}`);
+  return matches[0];
+}
+
+describe('schemas/transaction.schema.json is the source of truth', () => {
+  const properties = Object.entries(transactionSchema.properties as Record<string, { 'x-glue-type': string }>);
+
+  test('the raw table has one column per event property, in order, typed by x-glue-type', () => {
+    expect(columnsOf(glueTables().raw_transactions)).toEqual(properties.map(([name, p]) => ({ name: toSnakeCase(name), type: p['x-glue-type'] })));
+  });
+
+  test('the archive maps every raw column to its camelCase key in the event', () => {
+    const firehose = onlyResource(synthProfile('dev').templates.Archive, 'AWS::KinesisFirehose::DeliveryStream').Properties;
+    const mappings = firehose.ExtendedS3DestinationConfiguration.DataFormatConversionConfiguration.InputFormatConfiguration.Deserializer.OpenXJsonSerDe.ColumnToJsonKeyMappings;
+    expect(mappings).toEqual(Object.fromEntries(properties.map(([name]) => [toSnakeCase(name), name])));
+  });
+
+  test('every required property is a column: nothing the handler validates is lost by the archive', () => {
+    const columns = columnsOf(glueTables().raw_transactions).map((c: any) => c.name);
+    for (const required of transactionSchema.required) expect(columns).toContain(toSnakeCase(required));
+  });
+});
+
+describe('schemas/views.json defines the speed tables', () => {
+  test.each(['spend_per_card_minute', 'spend_per_customer_hour', 'alerts'] as const)('speed_%s has the columns of the view', (view) => {
+    expect(columnsOf(glueTables()[`speed_${view}`])).toEqual(views.views[view].columns);
+  });
+});
+
+describe('what the handler writes is what the tables read', () => {
+  // A realistic batch: an R1 burst, ordinary spend and one poison record of each kind.
+  const payloads = [
+    txn({ txnId: 'r1-a', amount: 150, eventTime: T0 }),
+    txn({ txnId: 'r1-b', amount: 220, eventTime: T0 + 10_000 }),
+    txn({ txnId: 'r1-c', amount: 310, eventTime: T0 + 20_000 }),
+    POISON.schemaViolation(1),
+    POISON.badJson(2),
+    txn({ txnId: 'small', amount: 12.5, eventTime: T0 + 30_000, cardId: 'card-9' }),
+  ];
+  const records = kinesisDecoder.decode(kinesisEvent(0, payloads));
+  const result = processBatch({ records, ruleState: EMPTY_RULE_STATE, now: T0 + 60_000, layout: { speedPrefix: LakePrefix.speed, deadLetterPrefix: SPEED_DEAD_LETTER_PREFIX } });
+  const objects = result.units.flatMap((unit) => unit.objects);
+
+  test('every object lands under a table location, in a dt=/hr= partition, and every line has exactly the table columns', () => {
+    const prefixes = [
+      `${LakePrefix.speed}/spend_per_card_minute`,
+      `${LakePrefix.speed}/spend_per_customer_hour`,
+      `${LakePrefix.speed}/alerts`,
+      SPEED_DEAD_LETTER_PREFIX,
+    ];
+    const seen = new Set<string>();
+    for (const object of objects) {
+      const prefix = prefixes.find((p) => object.key.startsWith(`${p}/`));
+      expect(prefix).toBeDefined();
+      seen.add(prefix!);
+      expect(object.key.slice(prefix!.length + 1)).toMatch(/^dt=\d{4}-\d{2}-\d{2}\/hr=\d{2}\/[^/]+\.json$/);
+      const columns = columnsOf(tableAt(prefix!)).map((c: any) => c.name).sort();
+      for (const line of object.body.trim().split('\n')) expect(Object.keys(JSON.parse(line)).sort()).toEqual(columns);
+    }
+    expect([...seen].sort()).toEqual([...prefixes].sort());
+  });
+});
+
+describe('the speed layer environment contract', () => {
+  const variables = () => onlyResource(synthProfile('dev').templates.SpeedLayer, 'AWS::Lambda::Function').Properties.Environment.Variables;
+
+  test('the stack sets every variable the handler reads, and only those plus the runtime\'s own', () => {
+    expect(Object.keys(variables()).sort()).toEqual([...Object.keys(speedLayerEnvSchema.shape), ...Object.keys(RUNTIME_ENVIRONMENT)].sort());
+  });
+
+  test('every literal value the stack sets passes the handler\'s own validation', () => {
+    const literal = Object.fromEntries(Object.entries(variables()).filter(([, v]) => typeof v === 'string'));
+    for (const [name, value] of Object.entries(literal)) {
+      const schema = (speedLayerEnvSchema.shape as Record<string, any>)[name];
+      if (schema) expect(schema.safeParse(value).success).toBe(true);
+    }
+    expect(literal.SPEED_PREFIX).toBe(LakePrefix.speed);
+    expect(literal.DEAD_LETTER_PREFIX).toBe(SPEED_DEAD_LETTER_PREFIX);
+  });
+});
