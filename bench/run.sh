@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs the benchmarks (all, or the ones named) and writes bench/results/<name>.json.
+# Each compares against a baseline measured in the same run, as a ratio, because
+# shared machines are noisy: compare ratios across runs, not absolute rates.
+#   npm run bench                 # all
+#   npm run bench -- handler      # one
+set -euo pipefail
+cd "$(dirname "$0")/.."
+all=(handler flink)
+selected=("${@:-${all[@]}}")
+for name in "${selected[@]}"; do
+  case "$name" in
+    handler) echo "== bench: speed-layer handler"; npx ts-node --prefer-ts-exts bench/handler/run.ts ;;
+    flink)   echo "== bench: Flink job";           bash bench/flink/run.sh ;;
+    *) echo "unknown benchmark '$name'; known: ${all[*]}" >&2; exit 2 ;;
+  esac
+done
