@@ -31,11 +31,13 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamSource;
 import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.datastream.WindowedStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.windowing.assigners.EventTimeSessionWindows;
 import org.apache.flink.streaming.api.windowing.assigners.SlidingEventTimeWindows;
 import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
 import org.apache.flink.streaming.api.windowing.assigners.WindowAssigner;
+import org.apache.flink.streaming.api.windowing.triggers.Trigger;
 import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.apache.flink.util.OutputTag;
 
@@ -149,18 +151,15 @@ public final class TributaryStreamJob {
     }
 
     /** A spend window that emits one final row per window, after the allowed lateness. */
-    private static <W extends TimeWindow> org.apache.flink.streaming.api.datastream.WindowedStream<Transaction, String, W>
-            spend(KeyedStream<Transaction, String> keyed, WindowAssigner<Object, W> windows, Duration lateness) {
-        return keyed.window(windows).allowedLateness(lateness)
-                .trigger(castTrigger(new FinalWindowTrigger(lateness)));
+    private static <W extends TimeWindow> WindowedStream<Transaction, String, W> spend(
+            KeyedStream<Transaction, String> keyed, WindowAssigner<Object, W> windows, Duration lateness) {
+        return keyed.window(windows).allowedLateness(lateness).trigger(finalWindowTrigger(lateness));
     }
 
     @SuppressWarnings("unchecked")
-    private static <W extends TimeWindow> org.apache.flink.streaming.api.windowing.triggers.Trigger<Object, W>
-            castTrigger(FinalWindowTrigger trigger) {
+    private static <W extends TimeWindow> Trigger<Object, W> finalWindowTrigger(Duration lateness) {
         // FinalWindowTrigger works on any TimeWindow; Java cannot express that for a generic W.
-        return (org.apache.flink.streaming.api.windowing.triggers.Trigger<Object, W>)
-                (org.apache.flink.streaming.api.windowing.triggers.Trigger<Object, ?>) trigger;
+        return (Trigger<Object, W>) (Trigger<Object, ?>) new FinalWindowTrigger(lateness);
     }
 
     private static <T extends ViewRow> void write(DataStream<T> rows, ViewDefinition<T> view, JobSettings.Lake lake) {

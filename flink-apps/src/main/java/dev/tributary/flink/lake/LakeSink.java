@@ -63,5 +63,4 @@ public final class LakeSink {
             return new ViewWriteSupport<>(view);
         }
     }
-
 }

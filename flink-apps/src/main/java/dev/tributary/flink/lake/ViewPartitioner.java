@@ -32,5 +32,4 @@ public class ViewPartitioner<T extends ViewRow> implements BucketAssigner<T, Str
     public SimpleVersionedSerializer<String> getSerializer() {
         return SimpleVersionedStringSerializer.INSTANCE;
     }
-
 }
