@@ -6,20 +6,25 @@ import dev.tributary.flink.model.CardProfile;
 import dev.tributary.flink.model.Transaction;
 import dev.tributary.flink.views.Rows.EnrichedTransaction;
 import java.io.BufferedReader;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.core.fs.FSDataInputStream;
+import org.apache.flink.core.fs.FileStatus;
+import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 
 /**
- * Stream-table join: each transaction gets its card's profile from the reference table, which every
- * subtask loads whole when it starts (through Flink's file systems, so {@code s3://} works on
+ * Stream-table join: each transaction gets its card's profile from the reference table (a file, or
+ * a folder of files), which every subtask loads whole when it starts (through Flink's file systems, so {@code s3://} works on
  * Managed Flink). The table is small next to the stream; a restart reloads it. A card missing from
  * the table keeps null profile columns rather than being dropped.
  */
@@ -49,15 +54,46 @@ public class ProfileEnricher extends RichMapFunction<Transaction, EnrichedTransa
                 profile == null ? null : profile.riskTier());
     }
 
-    /** Reads NDJSON (a line starting with '{') or CSV with a header of {@link #TABLE_COLUMNS}. */
+    /**
+     * Reads the table from a file, or from every visible file of a folder (a prefix on S3), each
+     * NDJSON (first line starts with '{') or CSV with a header of {@link #TABLE_COLUMNS}.
+     */
     public static Map<String, CardProfile> loadTable(String path) throws IOException {
-        Path file = new Path(path);
+        Path root = new Path(path);
+        FileSystem fileSystem = root.getFileSystem();
+        FileStatus status;
+        try {
+            status = fileSystem.getFileStatus(root);
+        } catch (FileNotFoundException e) {
+            throw new FileNotFoundException("The card profile table Job/profiles.path = '" + path + "' does not exist");
+        }
+        List<Path> files = new ArrayList<>();
+        if (status.isDir()) {
+            for (FileStatus child : fileSystem.listStatus(root)) {
+                String name = child.getPath().getName();
+                if (!child.isDir() && !name.startsWith(".") && !name.startsWith("_")) {
+                    files.add(child.getPath());
+                }
+            }
+            files.sort(Comparator.comparing(Path::toString));
+        } else {
+            files.add(root);
+        }
         Map<String, CardProfile> profiles = new HashMap<>();
-        try (FSDataInputStream in = file.getFileSystem().open(file);
+        for (Path file : files) {
+            readFile(fileSystem, file, profiles);
+        }
+        return profiles;
+    }
+
+    private static void readFile(FileSystem fileSystem, Path file, Map<String, CardProfile> profiles)
+            throws IOException {
+        String path = file.toString();
+        try (FSDataInputStream in = fileSystem.open(file);
              BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
             String first = reader.readLine();
             if (first == null) {
-                return profiles;
+                return;
             }
             boolean ndjson = first.trim().startsWith("{");
             if (ndjson) {
@@ -74,7 +110,6 @@ public class ProfileEnricher extends RichMapFunction<Transaction, EnrichedTransa
                 }
             }
         }
-        return profiles;
     }
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
