@@ -104,10 +104,10 @@ class FailureRecoveryTest {
 
         @Override
         public ParsedRecord map(ParsedRecord record) throws Exception {
-            if (SEEN.incrementAndGet() % 4 == 0) {
+            if (SEEN.incrementAndGet() % 2 == 0) {
                 Thread.sleep(1);
             }
-            if (CHECKPOINTS_DONE.get() >= 3 && SEEN.get() >= failAfter && FAILED.compareAndSet(false, true)) {
+            if (CHECKPOINTS_DONE.get() >= 2 && SEEN.get() >= failAfter && FAILED.compareAndSet(false, true)) {
                 throw new IllegalStateException("induced failure after " + SEEN.get() + " records");
             }
             return record;
