@@ -104,11 +104,17 @@ class FailureRecoveryTest {
 
         @Override
         public ParsedRecord map(ParsedRecord record) throws Exception {
-            if (SEEN.incrementAndGet() % 2 == 0) {
+            int seen = SEEN.incrementAndGet();
+            if (seen >= failAfter && !FAILED.get()) {
+                if (CHECKPOINTS_DONE.get() >= 2 && FAILED.compareAndSet(false, true)) {
+                    throw new IllegalStateException("induced failure after " + seen + " records");
+                }
+                // Past the failure point but too few checkpoints yet (a slow or busy machine): hold the
+                // stream back, one record at a time so checkpoint barriers still pass, rather than let
+                // the input run out before the failure is induced.
+                Thread.sleep(10);
+            } else if (seen % 2 == 0) {
                 Thread.sleep(1);
-            }
-            if (CHECKPOINTS_DONE.get() >= 2 && SEEN.get() >= failAfter && FAILED.compareAndSet(false, true)) {
-                throw new IllegalStateException("induced failure after " + SEEN.get() + " records");
             }
             return record;
         }
