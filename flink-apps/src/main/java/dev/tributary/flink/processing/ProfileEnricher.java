@@ -21,6 +21,8 @@ import org.apache.flink.core.fs.FSDataInputStream;
 import org.apache.flink.core.fs.FileStatus;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Stream-table join: each transaction gets its card's profile from the reference table (a file, or
@@ -29,6 +31,8 @@ import org.apache.flink.core.fs.Path;
  * the table keeps null profile columns rather than being dropped.
  */
 public class ProfileEnricher extends RichMapFunction<Transaction, EnrichedTransaction> {
+    private static final Logger LOG = LoggerFactory.getLogger(ProfileEnricher.class);
+
     /** Columns of the table, as the CSV header or the NDJSON keys. */
     public static final List<String> TABLE_COLUMNS = List.of("card_id", "segment", "home_country", "risk_tier");
 
@@ -65,6 +69,13 @@ public class ProfileEnricher extends RichMapFunction<Transaction, EnrichedTransa
         try {
             status = fileSystem.getFileStatus(root);
         } catch (FileNotFoundException e) {
+            if (path.endsWith("/")) {
+                // A folder that has no files yet (a fresh deployment): the job runs, profiles stay null
+                // until files arrive and the job restarts, instead of the job refusing to start.
+                LOG.warn("The card profile folder Job/profiles.path = '{}' has no files yet: enriched_transactions "
+                        + "gets null profile columns until profiles are loaded and the job restarts", path);
+                return new HashMap<>();
+            }
             throw new FileNotFoundException("The card profile table Job/profiles.path = '" + path + "' does not exist");
         }
         List<Path> files = new ArrayList<>();

@@ -43,6 +43,11 @@ class ProfileTableTest {
     }
 
     @Test
+    void aFolderWithNoFilesYetIsAnEmptyTableSoAFreshDeploymentStarts() throws Exception {
+        assertThat(ProfileEnricher.loadTable(dir.resolve("not-loaded-yet").toUri() + "/")).isEmpty();
+    }
+
+    @Test
     void aMissingTableNamesTheProperty() {
         assertThatThrownBy(() -> ProfileEnricher.loadTable(dir.resolve("missing").toUri().toString()))
                 .isInstanceOf(FileNotFoundException.class).hasMessageContaining("Job/profiles.path");
