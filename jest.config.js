@@ -6,4 +6,5 @@ module.exports = {
   transform: { '^.+\\.tsx?$': 'ts-jest' },
   snapshotSerializers: [],
   testTimeout: 120000,
+  globalSetup: '<rootDir>/test/global-setup.ts',
 };

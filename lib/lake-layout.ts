@@ -10,6 +10,8 @@ export const LakePrefix = {
   speed: 'speed',
   /** Stream-processing and reprocessing results, Parquet, versioned `v=<n>`. */
   views: 'views',
+  /** Reference tables the jobs join with, such as card profiles. */
+  reference: 'reference',
   /** Records a path could not process, each with its reason. */
   deadLetter: 'deadletter',
   /** Records the raw archive could not convert or partition, as Firehose writes them. */
@@ -18,3 +20,6 @@ export const LakePrefix = {
 
 /** The speed layer's own dead-letter prefix. */
 export const SPEED_DEAD_LETTER_PREFIX = `${LakePrefix.deadLetter}/speed`;
+
+/** The card-profile reference table the stream job joins into enriched_transactions (NDJSON or CSV). */
+export const CARD_PROFILES_PREFIX = `${LakePrefix.reference}/card_profiles`;

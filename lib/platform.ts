@@ -7,6 +7,7 @@ import { LakeStack } from './stacks/lake-stack';
 import { ObservabilityStack } from './stacks/observability-stack';
 import { ServingStack } from './stacks/serving-stack';
 import { SpeedLayerStack } from './stacks/speed-layer-stack';
+import { StreamProcessingStack } from './stacks/stream-processing-stack';
 
 /** Every stack of one deployment, by layer. */
 export interface Platform {
@@ -14,6 +15,7 @@ export interface Platform {
   readonly lake: LakeStack;
   readonly archive: ArchiveStack;
   readonly speedLayer: SpeedLayerStack;
+  readonly streamProcessing: StreamProcessingStack;
   readonly serving: ServingStack;
   readonly observability: ObservabilityStack;
 }
@@ -36,15 +38,18 @@ export function buildPlatform(app: App, profile: string, config: PlatformConfig)
   const speedLayer = new SpeedLayerStack(app, 'SpeedLayer', {
     ...common, stackName: stackName('speed-layer'), description: 'Tributary speed layer', eventLog: eventLog.eventLog, lake,
   });
+  const streamProcessing = new StreamProcessingStack(app, 'StreamProcessing', {
+    ...common, stackName: stackName('stream-processing'), description: 'Tributary stream processing (Managed Service for Apache Flink)', eventLog: eventLog.eventLog, lake,
+  });
   const serving = new ServingStack(app, 'Serving', { ...common, stackName: stackName('serving'), description: 'Tributary serving layer', lake });
 
   const observability = new ObservabilityStack(app, 'Observability', {
     ...common, stackName: stackName('observability'), description: 'Tributary dashboard and alarms',
-    eventLog: eventLog.eventLog, archive, speedLayer, serving,
+    eventLog: eventLog.eventLog, archive, speedLayer, streamProcessing, serving,
   });
 
   Tags.of(app).add('project', 'tributary');
   Tags.of(app).add('tributary:profile', profile);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { eventLog, lake, archive, speedLayer, serving, observability };
+  return { eventLog, lake, archive, speedLayer, streamProcessing, serving, observability };
 }

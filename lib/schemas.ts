@@ -38,6 +38,9 @@ export function transactionColumns(): EventColumn[] {
 /** The names of the result views declared in schemas/views.json. */
 export type ViewName = keyof typeof viewsFile.views;
 
+/** Every view declared in schemas/views.json, in the file's order. */
+export const VIEW_NAMES = Object.keys(viewsFile.views) as ViewName[];
+
 /** The columns of one result view, from schemas/views.json. */
 export function viewColumns(view: ViewName): GlueColumn[] {
   return viewsFile.views[view].columns.map((column) => ({ name: column.name, type: column.type }));

@@ -35,6 +35,10 @@ function main(): void {
   console.log(`  event log: ${platform.eventLog.eventLog.description}`);
   console.log(`  speed layer: batches of ${config.speedLayer.batchSize}, window ${config.speedLayer.maxBatchingWindowSeconds} s, ` +
     `${config.speedLayer.retryAttempts} retries, tumbling window ${config.speedLayer.tumblingWindowSeconds || 'off'}${config.speedLayer.tumblingWindowSeconds ? ' s' : ''}`);
+  const flink = config.streamProcessing;
+  console.log(`  stream processing: Flink 2.2 on Managed Service for Apache Flink, parallelism ${flink.parallelism}${flink.autoScaling ? ' (autoscaling)' : ''}, ` +
+    `checkpoints every ${flink.checkpointIntervalSeconds} s, views v=${flink.outputVersion}, ` +
+    (flink.startOnDeploy ? `started on deploy (${flink.restoreOnStart === 'latest-snapshot' ? 'from the latest snapshot' : 'empty state'})` : 'not started on deploy'));
   console.log(`  raw archive: Parquet every ${config.archive.bufferingIntervalSeconds} s or ${config.archive.bufferingSizeMiB} MiB`);
   console.log(`  serving: Athena engine v3, scan cutoff ${config.serving.bytesScannedCutoffPerQueryMiB} MiB per query\n`);
 
@@ -47,6 +51,10 @@ function main(): void {
     for (const [type, count] of [...counts].sort()) console.log(`    ${String(count).padStart(3)}  ${type}`);
   }
   console.log('\ncdk-nag AwsSolutions: no unacknowledged findings.');
+  // Warnings do not stop a synth, so they are easy to miss: print each one in full.
+  const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+  const warnings = report.pluginReports.flatMap((r: { violations: { ruleName: string; description: string }[] }) => r.violations);
+  for (const warning of warnings) console.log(`\nWARNING (${warning.ruleName}):\n  ${warning.description}`);
   console.log(`Templates: ${outdir}`);
   console.log(`Deploy with: npx cdk deploy --all -c profile=${loaded.profile}`);
 }

@@ -59,6 +59,37 @@ const speedLayerSchema = z.strictObject({
   startingPosition: z.enum(['LATEST', 'TRIM_HORIZON']),
 });
 
+const streamProcessingSchema = z.strictObject({
+  /** Parallel subtasks of the Flink job; Managed Flink bills KPUs = parallelism / parallelismPerKpu. */
+  parallelism: z.int().min(1).max(1024),
+  /** Subtasks per KPU (1 vCPU, 4 GB): more for I/O-bound jobs, 1 for CPU-bound ones. */
+  parallelismPerKpu: z.int().min(1).max(8),
+  /** Let Managed Flink raise parallelism under load (and lower it again). */
+  autoScaling: z.boolean(),
+  /** How often Flink checkpoints; views are committed to the lake on each checkpoint. */
+  checkpointIntervalSeconds: z.int().min(10).max(3600),
+  /** Take a snapshot when the application stops or updates, so state survives. */
+  snapshotsEnabled: z.boolean(),
+  /** Start the application when it is deployed (CloudFormation alone only creates it). */
+  startOnDeploy: z.boolean(),
+  /** On start: resume from the latest snapshot, or start with empty state. */
+  restoreOnStart: z.enum(['latest-snapshot', 'skip']),
+  /** Start even if the snapshot holds state no operator of the new code claims (after removing an operator). */
+  allowNonRestoredState: z.boolean(),
+  /** The version v=<n> the job writes its views under; a Kappa replay writes n+1. */
+  outputVersion: z.int().min(1).max(9999),
+  /** How long a txnId is remembered to drop duplicates. */
+  dedupeTtlHours: z.int().min(1).max(720),
+  /** Bounded out-of-orderness of the watermarks. */
+  maxOutOfOrdernessMs: z.int().min(0).max(3600000),
+  /** A silent shard stops holding the watermark back after this long. */
+  idlenessMs: z.int().min(1000).max(3600000),
+  /** Events later than the watermark by more than this go to late_events instead of the views. */
+  allowedLatenessMs: z.int().min(0).max(86400000),
+  /** Application log level in CloudWatch Logs. */
+  logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']),
+});
+
 const lakeSchema = z.strictObject({
   /** Days before raw/ objects move to S3 Infrequent Access (0 keeps them in Standard). */
   rawInfrequentAccessAfterDays: z
@@ -104,6 +135,7 @@ export const platformConfigSchema = z.strictObject({
   eventLog: eventLogSchema,
   archive: archiveSchema,
   speedLayer: speedLayerSchema,
+  streamProcessing: streamProcessingSchema,
   lake: lakeSchema,
   serving: servingSchema,
   observability: observabilitySchema,

@@ -29,6 +29,12 @@ export const HOUR_PARTITION: ProjectedPartition = {
   projection: { type: 'integer', range: '0,23', digits: '2' },
 };
 
+/** `v=<n>`, the output version of a stream view: a Kappa replay writes n+1 beside n. */
+export const VERSION_PARTITION: ProjectedPartition = {
+  name: 'v',
+  projection: { type: 'integer', range: '1,9999' },
+};
+
 export interface LakeTableProps {
   readonly database: glue.CfnDatabase;
   readonly bucket: s3.IBucket;

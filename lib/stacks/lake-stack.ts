@@ -5,10 +5,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
 import type { PlatformConfig } from '../config';
-import { LakeTable, type LakeFormat } from '../constructs/lake-table';
+import { DATE_PARTITION, HOUR_PARTITION, LakeTable, type LakeFormat, type ProjectedPartition, VERSION_PARTITION } from '../constructs/lake-table';
 import { SecureBucket } from '../constructs/secure-bucket';
 import { LakePrefix, SPEED_DEAD_LETTER_PREFIX } from '../lake-layout';
-import { type GlueColumn, transactionColumns, viewColumns, viewDescription } from '../schemas';
+import { type GlueColumn, transactionColumns, VIEW_NAMES, viewColumns, viewDescription } from '../schemas';
 
 export interface LakeStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -41,6 +41,13 @@ const SPEED_DEAD_LETTER_COLUMNS: GlueColumn[] = [
   { name: 'data_base64', type: 'string', comment: 'the record exactly as received' },
 ];
 
+/** Columns of the stream job's rejected records (views/dead_letter/), written beside its views. */
+const STREAM_DEAD_LETTER_COLUMNS: GlueColumn[] = [
+  { name: 'raw', type: 'string', comment: 'the record as received' },
+  { name: 'reason', type: 'string', comment: 'why the job rejected it' },
+  { name: 'received_at', type: 'bigint', comment: 'epoch ms' },
+];
+
 /**
  * Storage and catalog: the lake bucket (raw/, speed/, views/, deadletter/), the
  * Athena results bucket, their access-log bucket, the key that encrypts them,
@@ -55,6 +62,8 @@ export class LakeStack extends Stack {
   public readonly rawTable: LakeTable;
   public readonly speedTables: LakeTable[];
   public readonly speedDeadLetterTable: LakeTable;
+  /** One table per stream view (views/<name>/), partitioned by version, date and hour. */
+  public readonly viewTables: LakeTable[];
   private readonly config: PlatformConfig;
 
   constructor(scope: Construct, id: string, props: LakeStackProps) {
@@ -123,8 +132,8 @@ export class LakeStack extends Stack {
       },
     });
 
-    const table = (id: string, tableName: string, prefix: string, description: string, format: LakeFormat, columns: GlueColumn[]) =>
-      new LakeTable(this, id, { database: this.database, bucket: this.bucket, tableName, prefix, description, format, columns });
+    const table = (id: string, tableName: string, prefix: string, description: string, format: LakeFormat, columns: GlueColumn[], partitions?: ProjectedPartition[]) =>
+      new LakeTable(this, id, { database: this.database, bucket: this.bucket, tableName, prefix, description, format, columns, partitions });
 
     this.rawTable = table('RawTransactions', 'raw_transactions', LakePrefix.raw,
       'Every Transaction as it was on the event log (the master dataset), written by the raw archive.', 'parquet', transactionColumns());
@@ -132,6 +141,14 @@ export class LakeStack extends Stack {
     this.speedTables = (['spend_per_card_minute', 'spend_per_customer_hour', 'alerts'] as const).map((view) =>
       table(`Speed-${view}`, `speed_${view}`, `${LakePrefix.speed}/${view}`,
         `Speed layer: ${viewDescription(view)}${view === 'alerts' ? '' : ' Partial sums per batch: add them up.'}`, 'json', viewColumns(view)));
+
+    const versioned = [VERSION_PARTITION, DATE_PARTITION, HOUR_PARTITION];
+    this.viewTables = [
+      ...VIEW_NAMES.map((view) =>
+        table(`View-${view}`, `views_${view}`, `${LakePrefix.views}/${view}`, `Stream processing: ${viewDescription(view)}`, 'parquet', viewColumns(view), versioned)),
+      table('View-dead_letter', 'views_dead_letter', `${LakePrefix.views}/dead_letter`,
+        'Records the stream job rejected, with the reason.', 'parquet', STREAM_DEAD_LETTER_COLUMNS, versioned),
+    ];
 
     this.speedDeadLetterTable = table('SpeedDeadLetters', 'deadletter_speed', SPEED_DEAD_LETTER_PREFIX,
       'Records the speed layer rejected, with the reason and the record as received.', 'json', SPEED_DEAD_LETTER_COLUMNS);
@@ -146,16 +163,59 @@ export class LakeStack extends Stack {
    * platform never uses.
    */
   public grantWrite(grantee: iam.IGrantable & IConstruct, prefix: string, options: { multipart?: boolean } = {}): void {
-    const objects = `arn:${Aws.PARTITION}:s3:::${this.bucketName}/${prefix}/*`;
-    const actions = options.multipart ? ['s3:PutObject', 's3:AbortMultipartUpload'] : ['s3:PutObject'];
-    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: [objects] }));
-    this.grantLakeKey(grantee, options.multipart ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:GenerateDataKey']);
+    this.grantObjects(grantee, prefix, {
+      objectActions: options.multipart ? ['s3:PutObject', 's3:AbortMultipartUpload'] : ['s3:PutObject'],
+      keyActions: options.multipart ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:GenerateDataKey'],
+      reason: `Object keys under ${prefix}/ are created at run time; the grant is confined to that one prefix of the lake.`,
+    });
+  }
+
+  /** Lets `grantee` list and read the objects under one prefix of the lake. */
+  public grantRead(grantee: iam.IGrantable & IConstruct, prefix: string): void {
+    this.grantObjects(grantee, prefix, {
+      objectActions: ['s3:GetObject'],
+      keyActions: ['kms:Decrypt'],
+      listPrefix: true,
+      reason: `Reads whatever objects exist under ${prefix}/; the grant is confined to that one prefix of the lake.`,
+    });
+  }
+
+  /**
+   * For an engine that owns a prefix and manages its files itself, such as
+   * Flink's exactly-once file sink, which writes parts in multipart uploads,
+   * keeps recoverable temporary objects, and deletes them once committed:
+   * read, write and delete under `<prefix>/` only.
+   */
+  public grantOwnPrefix(grantee: iam.IGrantable & IConstruct, prefix: string): void {
+    this.grantObjects(grantee, prefix, {
+      objectActions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      listPrefix: true,
+      reason: `The engine names its own files under ${prefix}/, which it owns; nothing outside that prefix is granted.`,
+    });
+  }
+
+  private grantObjects(
+    grantee: iam.IGrantable & IConstruct,
+    prefix: string,
+    grant: { objectActions: string[]; keyActions: string[]; listPrefix?: boolean; reason: string },
+  ): void {
+    const bucketArn = `arn:${Aws.PARTITION}:s3:::${this.bucketName}`;
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: grant.objectActions, resources: [`${bucketArn}/${prefix}/*`] }));
+    if (grant.listPrefix) {
+      grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${prefix}/*`, prefix] } },
+      }));
+    }
+    this.grantLakeKey(grantee, grant.keyActions);
     // The finding is on the policy of the principal, which for a Lambda function is its role, not the function.
     const principal = grantee.grantPrincipal instanceof Construct ? grantee.grantPrincipal : grantee;
     Validations.of(principal).acknowledge({
       // cdk-nag prints pseudo-parameters as <AWS::...>.
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${lakeBucketName(this.config, '<AWS::AccountId>', '<AWS::Region>')}/${prefix}/*]`,
-      reason: `Object keys under ${prefix}/ are created at run time; the grant is confined to that one prefix of the lake.`,
+      reason: grant.reason,
     });
   }
 

@@ -9,6 +9,7 @@ import type { PlatformConfig } from '../config';
 import type { IEventLog } from '../constructs/event-log';
 import type { ArchiveStack } from './archive-stack';
 import type { ServingStack } from './serving-stack';
+import type { StreamProcessingStack } from './stream-processing-stack';
 import { SPEED_LAYER_METRICS, type SpeedLayerStack } from './speed-layer-stack';
 
 export interface ObservabilityStackProps extends StackProps {
@@ -16,6 +17,7 @@ export interface ObservabilityStackProps extends StackProps {
   readonly eventLog: IEventLog;
   readonly archive: ArchiveStack;
   readonly speedLayer: SpeedLayerStack;
+  readonly streamProcessing: StreamProcessingStack;
   readonly serving: ServingStack;
 }
 
@@ -40,7 +42,8 @@ export class ObservabilityStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
     super(scope, id, props);
-    const { config, eventLog, archive, speedLayer, serving } = props;
+    const { config, eventLog, archive, speedLayer, streamProcessing, serving } = props;
+    const flink = streamProcessing.application;
     const minute = Duration.minutes(1);
     const handler = speedLayer.handler;
     const speedMetric = (metricName: string) =>
@@ -53,6 +56,8 @@ export class ObservabilityStack extends Stack {
     const failedBatches = speedLayer.failedBatchesQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: minute });
     const deadLettered = speedMetric('RecordsDeadLettered');
     const archiveFreshness = firehoseMetric('DeliveryToS3.DataFreshness', 'Maximum');
+    const flinkDowntime = flink.metric('downtime', { statistic: 'Maximum' });
+    const flinkRestarts = flink.metric('fullRestarts', { statistic: 'Maximum' });
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `${config.name}-platform`,
@@ -64,6 +69,12 @@ export class ObservabilityStack extends Stack {
           new cloudwatch.GraphWidget({ title: 'Records', left: [speedMetric('RecordsIn'), speedMetric('RecordsValid'), deadLettered], width: 8 }),
           new cloudwatch.GraphWidget({ title: 'Iterator age (ms)', left: [speedIteratorAge], width: 8 }),
           new cloudwatch.GraphWidget({ title: 'Alerts, errors, failed batches', left: [speedMetric('Alerts'), handler.metricErrors({ period: minute })], right: [failedBatches], width: 8 }),
+        ],
+        [new cloudwatch.TextWidget({ markdown: `## Stream processing\n${flink.applicationName}`, width: 24, height: 2 })],
+        [
+          new cloudwatch.GraphWidget({ title: 'Downtime (ms)', left: [flinkDowntime], width: 8 }),
+          new cloudwatch.GraphWidget({ title: 'Full restarts', left: [flinkRestarts], width: 8 }),
+          new cloudwatch.GraphWidget({ title: 'Last checkpoint duration (ms)', left: [flink.metric('lastCheckpointDuration', { statistic: 'Maximum' })], width: 8 }),
         ],
         [new cloudwatch.TextWidget({ markdown: '## Raw archive', width: 24, height: 1 })],
         [
@@ -100,6 +111,8 @@ export class ObservabilityStack extends Stack {
         description: 'The speed layer gave up on a batch: its shard and sequence range are in the failed-batches queue.' },
       { id: 'SpeedLayerDeadLetters', metric: deadLettered, threshold: 0, comparison: greaterThan, evaluationPeriods: 1,
         description: 'Producers sent malformed records: see the deadletter_speed table for reasons (named query dead_letters_by_reason).' },
+      { id: 'StreamProcessingDowntime', metric: flinkDowntime, threshold: 0, comparison: greaterThan, evaluationPeriods: 5,
+        description: 'The Flink job has been down for 5 minutes: views and stream alerts are not being produced. See its log group.' },
       { id: 'ArchiveFreshness', metric: archiveFreshness, threshold: 2 * config.archive.bufferingIntervalSeconds + 300, comparison: greaterThan, evaluationPeriods: 2,
         description: 'The raw archive is falling behind: check the Firehose error prefix errors/raw/ and its log group.' },
     ];

@@ -1,17 +1,14 @@
 import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { SpeedLayerEnv } from '../../lambdas/speed-layer/env';
 import type { PlatformConfig } from '../config';
 import type { IEventLog } from '../constructs/event-log';
+import { PlatformFunction } from '../constructs/platform-function';
 import { LakePrefix, SPEED_DEAD_LETTER_PREFIX } from '../lake-layout';
 import type { LakeStack } from './lake-stack';
 
@@ -24,11 +21,8 @@ export interface SpeedLayerStackProps extends StackProps {
 /** Where the handler's Powertools EMF metrics land: namespace, and the `service` dimension Powertools adds. */
 export const SPEED_LAYER_METRICS = { namespace: 'Tributary', service: 'speed-layer' } as const;
 
-/** Variables the Lambda runtime itself reads, not the handler; the env contract test allows exactly these. */
-export const RUNTIME_ENVIRONMENT = {
-  /** Stack traces point into the TypeScript sources through the bundled source map. */
-  NODE_OPTIONS: '--enable-source-maps',
-} as const;
+/** Variables the Node.js runtime itself reads, not the handler (set by PlatformFunction); the env contract test allows exactly these. */
+export const RUNTIME_ENVIRONMENT_KEYS = ['NODE_OPTIONS'] as const;
 
 /**
  * The speed layer: a Lambda function on the event log computing the speed view
@@ -37,7 +31,7 @@ export const RUNTIME_ENVIRONMENT = {
  * batches the event source finally gives up on go to an encrypted SQS queue.
  */
 export class SpeedLayerStack extends Stack {
-  public readonly handler: nodejs.NodejsFunction;
+  public readonly handler: PlatformFunction;
   public readonly alertsTopic: sns.Topic;
   public readonly failedBatchesQueue: sqs.Queue;
 
@@ -71,7 +65,7 @@ export class SpeedLayerStack extends Stack {
       enforceSSL: true,
     });
 
-    const environment: SpeedLayerEnv & typeof RUNTIME_ENVIRONMENT = {
+    const environment: SpeedLayerEnv = {
       LAKE_BUCKET_NAME: lake.bucket.bucketName,
       SPEED_PREFIX: LakePrefix.speed,
       DEAD_LETTER_PREFIX: SPEED_DEAD_LETTER_PREFIX,
@@ -79,42 +73,18 @@ export class SpeedLayerStack extends Stack {
       POWERTOOLS_SERVICE_NAME: SPEED_LAYER_METRICS.service,
       POWERTOOLS_METRICS_NAMESPACE: SPEED_LAYER_METRICS.namespace,
       POWERTOOLS_LOG_LEVEL: 'INFO',
-      ...RUNTIME_ENVIRONMENT,
     };
 
-    const logGroup = new logs.LogGroup(this, 'HandlerLogs', { retention: config.observability.logRetentionDays, removalPolicy });
-    // Its own role, so logging is granted on its log group only, not through the managed policy's logs:* on every group.
-    const role = new iam.Role(this, 'HandlerRole', {
-      description: 'Speed layer handler: reads the event log, writes speed/ and deadletter/speed/, publishes alerts',
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    });
-    logGroup.grantWrite(role);
-
-    this.handler = new nodejs.NodejsFunction(this, 'Handler', {
-      role,
+    this.handler = new PlatformFunction(this, 'Handler', {
       description: 'Tributary speed layer: speed view, fraud rules R1/R2, alerts',
       entry: path.join(__dirname, '..', '..', 'lambdas', 'speed-layer', 'index.ts'),
-      handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
       memorySize: speed.memoryMiB,
       timeout: Duration.seconds(speed.timeoutSeconds),
-      tracing: lambda.Tracing.ACTIVE,
       environment,
-      logGroup,
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
-        // Bundle the pinned AWS SDK instead of the runtime's copy, so what is tested is what runs.
-        externalModules: [],
-        forceDockerBundling: false,
-      },
+      logRetention: config.observability.logRetentionDays,
+      removalPolicy,
     });
-    Validations.of(this.handler).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason: 'Node.js 22 is the runtime the platform pins and tests against; moving to a newer runtime is a deliberate, tested change.',
-    });
+    const role = this.handler.role!;
 
     lake.grantWrite(this.handler, LakePrefix.speed);
     lake.grantWrite(this.handler, SPEED_DEAD_LETTER_PREFIX);
@@ -126,10 +96,6 @@ export class SpeedLayerStack extends Stack {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
       reason: "Granted by the on-failure destination (SqsDlq) to send to the queue encrypted with this stack's own key.",
-    });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions.',
     });
 
     this.handler.addEventSource(

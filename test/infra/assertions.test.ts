@@ -195,7 +195,9 @@ describe('serving layer', () => {
         'projection.hr.type': 'integer',
         'storage.location.template': expect.anything(),
       });
-      expect(input.PartitionKeys.map((k: any) => k.Name)).toEqual(['dt', 'hr']);
+      const keys = input.PartitionKeys.map((k: any) => k.Name);
+      // Stream views are versioned (v=<n>) for Kappa replays; everything else is by date and hour.
+      expect(keys).toEqual(input.Name.startsWith('views_') ? ['v', 'dt', 'hr'] : ['dt', 'hr']);
       expect(JSON.stringify(input.StorageDescriptor)).not.toContain('projection.');
     }
   });
@@ -234,11 +236,11 @@ describe('observability', () => {
     dev().templates.Observability.resourceCountIs('AWS::CloudWatch::Alarm', 0);
   });
 
-  test('prod alarms on reader lag, speed-layer age, failed batches, dead letters and archive freshness, each notifying the encrypted topic', () => {
+  test('prod alarms on reader lag, speed-layer age, failed batches, dead letters, Flink downtime and archive freshness, each notifying the encrypted topic', () => {
     const t = prod().templates.Observability;
     const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties);
     expect(alarms.map((a) => a.MetricName).sort()).toEqual(
-      ['ApproximateNumberOfMessagesVisible', 'DeliveryToS3.DataFreshness', 'GetRecords.IteratorAgeMilliseconds', 'IteratorAge', 'RecordsDeadLettered'],
+      ['ApproximateNumberOfMessagesVisible', 'DeliveryToS3.DataFreshness', 'GetRecords.IteratorAgeMilliseconds', 'IteratorAge', 'RecordsDeadLettered', 'downtime'],
     );
     for (const alarm of alarms) {
       expect(alarm.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlarmTopic/) }]);

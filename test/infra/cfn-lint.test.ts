@@ -10,7 +10,7 @@ describe.each(profileNames())('cfn-lint, profile %s', (profile) => {
   test('reports no error on any synthesized template', () => {
     const { outdir } = synthProfile(profile);
     const templates = fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json')).map((f) => path.join(outdir, f));
-    expect(templates.length).toBe(6);
+    expect(templates.length).toBe(7);
     const result = spawnSync(venvTool('cfn-lint'), ['--format', 'parseable', ...templates], { cwd: REPO_ROOT, encoding: 'utf8' });
     const errors = result.stdout.split('\n').filter((line) => /:E\d{4}:/.test(line));
     expect(errors).toEqual([]);

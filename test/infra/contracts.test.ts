@@ -4,7 +4,7 @@ import { speedLayerEnvSchema } from '../../lambdas/speed-layer/env';
 import { EMPTY_RULE_STATE } from '../../lambdas/speed-layer/rules';
 import { LakePrefix, SPEED_DEAD_LETTER_PREFIX } from '../../lib/lake-layout';
 import { toSnakeCase } from '../../lib/schemas';
-import { RUNTIME_ENVIRONMENT } from '../../lib/stacks/speed-layer-stack';
+import { RUNTIME_ENVIRONMENT_KEYS } from '../../lib/stacks/speed-layer-stack';
 import * as transactionSchema from '../../schemas/transaction.schema.json';
 import * as views from '../../schemas/views.json';
 import { onlyResource, synthProfile } from '../helpers/synth';
@@ -87,7 +87,7 @@ describe('the speed layer environment contract', () => {
   const variables = () => onlyResource(synthProfile('dev').templates.SpeedLayer, 'AWS::Lambda::Function').Properties.Environment.Variables;
 
   test('the stack sets every variable the handler reads, and only those plus the runtime\'s own', () => {
-    expect(Object.keys(variables()).sort()).toEqual([...Object.keys(speedLayerEnvSchema.shape), ...Object.keys(RUNTIME_ENVIRONMENT)].sort());
+    expect(Object.keys(variables()).sort()).toEqual([...Object.keys(speedLayerEnvSchema.shape), ...RUNTIME_ENVIRONMENT_KEYS].sort());
   });
 
   test('every literal value the stack sets passes the handler\'s own validation', () => {

@@ -7,8 +7,19 @@ import * as path from 'node:path';
 import { profileNames, synthProfile } from '../helpers/synth';
 
 describe('cdk-nag AwsSolutions', () => {
+  // Construct annotations share the report; only cdk-nag's own must be empty.
+  const reportsOf = (profile: string, annotations: boolean) =>
+    (synthProfile(profile).validationReports as { pluginName: string; violations: { ruleName: string }[] }[])
+      .filter((report) => (report.pluginName === 'Construct Annotations') === annotations);
+
   test.each(profileNames())('profile %s has no unacknowledged finding, errors or warnings', (profile) => {
-    expect(synthProfile(profile).validationReports).toEqual([]);
+    expect(reportsOf(profile, false)).toEqual([]);
+  });
+
+  test.each(profileNames())('profile %s: the only other warning is a Flink jar lacking its connector, exactly when it does', (profile) => {
+    const missing = synthProfile(profile).platform.streamProcessing.jar.missing.length > 0;
+    const rules = reportsOf(profile, true).flatMap((report) => report.violations.map((v) => v.ruleName));
+    expect(rules).toEqual(missing ? ['Annotation::tributary:flink-connector-missing'] : []);
   });
 
   // The check above passes on an empty report; prove the same wiring does report a finding.

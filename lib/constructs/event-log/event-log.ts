@@ -59,6 +59,17 @@ export interface IEventLog extends IConstruct {
   /** The Firehose source that feeds the raw archive; grants `role` what Firehose needs to read. */
   archiveSource(role: iam.IRole): ArchiveSourceConfiguration;
 
+  /**
+   * The property groups the Flink job reads its source from (`Source` plus
+   * `Kinesis` or `Kafka`, see flink-apps/property-groups.json), granting `role`
+   * what reading that source takes. `consumerName` names the job's own
+   * enhanced fan-out consumer where the log uses one.
+   */
+  flinkSource(role: iam.IRole, options: { consumerName: string }): Record<string, Record<string, string>>;
+
+  /** Maven profiles of flink-apps/pom.xml the Flink jar needs to read this log (optional connectors). */
+  readonly flinkMavenProfiles: string[];
+
   /** How far the slowest consumer is behind the head of the log, in milliseconds. */
   metricConsumerLag(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
 }

@@ -1,0 +1,267 @@
+import * as path from 'node:path';
+import { Aws, type CfnResource, CustomResource, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kda from 'aws-cdk-lib/aws-kinesisanalyticsv2';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { PlatformFunction } from '../platform-function';
+
+/** Property groups as Managed Flink stores them: group id -> key -> value. */
+export type PropertyGroups = Record<string, Record<string, string>>;
+
+/** How the application is started when it is deployed. */
+export interface StartOnDeploy {
+  /** Resume from the latest snapshot, or start with empty state. */
+  readonly restore: 'latest-snapshot' | 'skip';
+  /** Start even if the snapshot holds state that no operator of the new code claims. */
+  readonly allowNonRestoredState: boolean;
+}
+
+export interface FlinkApplicationProps {
+  readonly applicationName: string;
+  readonly description: string;
+  /** Managed Flink runtime; CDK's Runtime enum stops at 1.20, so it is a string: `FLINK-2_2`. */
+  readonly runtime: string;
+  /** Local path of the shaded jar. */
+  readonly jarPath: string;
+  /** The runtime properties the job reads (see flink-apps/property-groups.json); more with `addPropertyGroup`. */
+  readonly propertyGroups?: PropertyGroups;
+  readonly parallelism: number;
+  readonly parallelismPerKpu: number;
+  readonly autoScaling: boolean;
+  readonly checkpointInterval: Duration;
+  readonly snapshotsEnabled: boolean;
+  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  readonly logRetention: logs.RetentionDays;
+  /** Encrypts the application's running state, checkpoints and snapshots. */
+  readonly encryptionKey: kms.Key;
+  readonly removalPolicy: RemovalPolicy;
+  /** Start the application on deploy. @default - created but not started, as CloudFormation leaves it */
+  readonly startOnDeploy?: StartOnDeploy;
+}
+
+const RESTORE_TYPES: Record<StartOnDeploy['restore'], string> = {
+  'latest-snapshot': 'RESTORE_FROM_LATEST_SNAPSHOT',
+  skip: 'SKIP_RESTORE_FROM_SNAPSHOT',
+};
+
+/**
+ * A Managed Service for Apache Flink application from a local jar: the L1
+ * resource (the L2 alpha lags the runtimes), its own role, a customer-managed
+ * key, CloudWatch logging, and optionally a custom resource that starts it on
+ * deploy with a chosen restore policy, which CloudFormation does not do.
+ */
+export class FlinkApplication extends Construct {
+  public readonly application: kda.CfnApplication;
+  public readonly applicationName: string;
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+  public readonly code: s3assets.Asset;
+  private readonly groups: PropertyGroups;
+
+  constructor(scope: Construct, id: string, props: FlinkApplicationProps) {
+    super(scope, id);
+    this.applicationName = props.applicationName;
+    this.groups = { ...props.propertyGroups };
+    const applicationArn = `arn:${Aws.PARTITION}:kinesisanalytics:${Aws.REGION}:${Aws.ACCOUNT_ID}:application/${props.applicationName}`;
+
+    this.role = new iam.Role(this, 'Role', {
+      description: `Runs the Flink application ${props.applicationName}`,
+      assumedBy: new iam.ServicePrincipal('kinesisanalytics.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID }, ArnEquals: { 'aws:SourceArn': applicationArn } },
+      }),
+    });
+
+    this.code = new s3assets.Asset(this, 'Jar', { path: props.jarPath });
+    // The one object the service reads, not grantRead's bucket-wide list and get.
+    this.role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.code.bucket.arnForObjects(this.code.s3ObjectKey)] }));
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
+    const logStream = new logs.LogStream(this, 'LogStream', { logGroup: this.logGroup, logStreamName: 'application' });
+    const logStreamArn = `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${this.logGroup.logGroupName}:log-stream:${logStream.logStreamName}`;
+    this.role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:PutLogEvents'], resources: [logStreamArn] }));
+    this.role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:DescribeLogStreams'], resources: [this.logGroup.logGroupArn] }));
+
+    // Managed Flink validates a customer-managed key through its own service principals.
+    for (const service of ['kinesisanalytics.amazonaws.com', 'infrastructure.kinesisanalytics.amazonaws.com']) {
+      props.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal(service)],
+        actions: ['kms:DescribeKey', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:CreateGrant'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }));
+    }
+    props.encryptionKey.grant(this.role, 'kms:DescribeKey', 'kms:Decrypt', 'kms:GenerateDataKey');
+
+    this.application = new kda.CfnApplication(this, 'Application', {
+      applicationName: props.applicationName,
+      applicationDescription: props.description,
+      runtimeEnvironment: props.runtime,
+      applicationMode: 'STREAMING',
+      serviceExecutionRole: this.role.roleArn,
+      applicationConfiguration: {
+        applicationCodeConfiguration: {
+          codeContentType: 'ZIPFILE',
+          codeContent: { s3ContentLocation: { bucketArn: this.code.bucket.bucketArn, fileKey: this.code.s3ObjectKey } },
+        },
+        environmentProperties: {
+          // Rendered at synth, so groups added after construction (once the role exists to be granted) are included.
+          propertyGroups: Lazy.any({
+            produce: () => Object.entries(this.groups).map(([propertyGroupId, propertyMap]) => ({ propertyGroupId, propertyMap })),
+          }),
+        },
+        flinkApplicationConfiguration: {
+          checkpointConfiguration: {
+            configurationType: 'CUSTOM',
+            checkpointingEnabled: true,
+            checkpointInterval: props.checkpointInterval.toMilliseconds(),
+            minPauseBetweenCheckpoints: Math.min(5000, props.checkpointInterval.toMilliseconds()),
+          },
+          monitoringConfiguration: { configurationType: 'CUSTOM', logLevel: props.logLevel, metricsLevel: 'APPLICATION' },
+          parallelismConfiguration: {
+            configurationType: 'CUSTOM',
+            parallelism: props.parallelism,
+            parallelismPerKpu: props.parallelismPerKpu,
+            autoScalingEnabled: props.autoScaling,
+          },
+        },
+        applicationSnapshotConfiguration: { snapshotsEnabled: props.snapshotsEnabled },
+        applicationEncryptionConfiguration: { keyType: 'CUSTOMER_MANAGED_KEY', keyId: props.encryptionKey.keyArn },
+      },
+    });
+    this.application.applyRemovalPolicy(props.removalPolicy);
+    // The service checks the role's permissions when it creates the application.
+    this.application.node.addDependency(this.role.node.findChild('DefaultPolicy'));
+
+    const logging = new kda.CfnApplicationCloudWatchLoggingOption(this, 'Logging', {
+      applicationName: this.application.ref,
+      cloudWatchLoggingOption: { logStreamArn },
+    });
+
+    if (props.startOnDeploy) this.startOnDeploy(props, applicationArn, [this.application, logging]);
+  }
+
+  /** Adds (or replaces) one property group the job reads. */
+  public addPropertyGroup(propertyGroupId: string, properties: Record<string, string>): void {
+    this.groups[propertyGroupId] = { ...properties };
+  }
+
+  /** The property groups the application will be deployed with. */
+  public get propertyGroups(): PropertyGroups {
+    return structuredClone(this.groups);
+  }
+
+  /** A function's logical id as cdk-nag prints it in findings. */
+  private logicalIdOf(fn: Construct): string {
+    return Stack.of(this).getLogicalId(fn.node.defaultChild as CfnResource);
+  }
+
+  /** One of the application's CloudWatch metrics (namespace AWS/KinesisAnalytics). */
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/KinesisAnalytics',
+      metricName,
+      dimensionsMap: { Application: this.applicationName },
+      period: Duration.minutes(1),
+      ...props,
+    });
+  }
+
+  private startOnDeploy(props: FlinkApplicationProps, applicationArn: string, after: Construct[]): void {
+    const start = props.startOnDeploy!;
+    const starter = (id: string, handler: string) =>
+      new PlatformFunction(this, id, {
+        entry: path.join(__dirname, '..', '..', '..', 'lambdas', 'flink-starter', 'index.ts'),
+        handler,
+        description: `Starts the Flink application ${props.applicationName} on deploy (${handler})`,
+        timeout: Duration.minutes(1),
+        logRetention: props.logRetention,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+    const onEvent = starter('StarterOnEvent', 'onEvent');
+    const isComplete = starter('StarterIsComplete', 'isComplete');
+    for (const fn of [onEvent, isComplete]) {
+      fn.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['kinesisanalytics:DescribeApplication', 'kinesisanalytics:StartApplication', 'kinesisanalytics:StopApplication'],
+        resources: [applicationArn],
+      }));
+      // Starting an application encrypted with a customer-managed key acts on the key as the caller.
+      props.encryptionKey.grant(fn, 'kms:DescribeKey', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:CreateGrant');
+    }
+
+    // The framework's own functions and waiter get a role and log groups of the platform's making.
+    const frameworkLogs = new logs.LogGroup(this, 'StarterFrameworkLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    // Two roles, as the framework requires to avoid a cycle: onEvent starts the waiter, whose steps invoke isComplete.
+    const frameworkRole = (id: string) => {
+      const role = new iam.Role(this, id, {
+        description: `Custom-resource framework starting ${props.applicationName}`,
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      });
+      frameworkLogs.grantWrite(role);
+      return role;
+    };
+    const frameworkOnEventRole = frameworkRole('StarterFrameworkOnEventRole');
+    const frameworkCompleteRole = frameworkRole('StarterFrameworkCompleteRole');
+    const provider = new cr.Provider(this, 'StarterProvider', {
+      onEventHandler: onEvent,
+      isCompleteHandler: isComplete,
+      queryInterval: Duration.seconds(30),
+      // Starting a job from a large snapshot can take a while; a failed start fails the deploy sooner.
+      totalTimeout: Duration.minutes(30),
+      frameworkOnEventRole,
+      frameworkCompleteAndTimeoutRole: frameworkCompleteRole,
+      logGroup: frameworkLogs,
+      disableWaiterStateMachineLogging: false,
+      waiterStateMachineLogOptions: {
+        destination: new logs.LogGroup(this, 'StarterWaiterLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY }),
+        level: sfn.LogLevel.ALL,
+      },
+    });
+    const started = new CustomResource(this, 'Start', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::FlinkApplicationStart',
+      properties: {
+        ApplicationName: this.applicationName,
+        RestoreType: RESTORE_TYPES[start.restore],
+        AllowNonRestoredState: String(start.allowNonRestoredState),
+        // A new jar or new properties re-check that the application runs after the deploy.
+        Trigger: Lazy.string({ produce: () => Stack.of(this).toJsonString({ code: this.code.assetHash, properties: this.groups }) }),
+      },
+    });
+    started.node.addDependency(...after);
+
+    // What the framework grants itself, each confined to one of its own functions.
+    const versionsOf = (fn: Construct) => `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(fn)}.Arn>:*]`;
+    for (const role of [frameworkOnEventRole, frameworkCompleteRole]) {
+      for (const handler of [onEvent, isComplete]) {
+        Validations.of(role).acknowledge({
+          id: versionsOf(handler),
+          reason: 'The custom-resource framework may invoke any version of this one handler of its own.',
+        });
+      }
+    }
+    for (const step of ['framework-isComplete', 'framework-onTimeout']) {
+      Validations.of(provider).acknowledge({
+        id: versionsOf(provider.node.findChild(step)),
+        reason: "The framework's waiter may invoke any version of this one framework function.",
+      });
+    }
+    Validations.of(provider).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: "Step Functions delivers the waiter's execution log through CloudWatch Logs delivery APIs, which support no resource-level permissions.",
+    });
+    Validations.of(provider).acknowledge({
+      id: 'AwsSolutions-SF2',
+      reason: "X-Ray tracing of the custom-resource framework's internal waiter is not configurable; its executions are logged in full instead.",
+    });
+    Validations.of(provider).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'The custom-resource framework functions run on the runtime CDK pins for them.',
+    });
+  }
+}

@@ -1,0 +1,2 @@
+export * from './flink-application';
+export * from './flink-jar';

@@ -1,0 +1,91 @@
+import { Annotations, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type { Construct } from 'constructs';
+import type { PlatformConfig } from '../config';
+import type { IEventLog } from '../constructs/event-log';
+import { ensureFlinkJar, FlinkApplication, type FlinkJar } from '../constructs/flink-application';
+import { CARD_PROFILES_PREFIX, LakePrefix } from '../lake-layout';
+import { type LakeStack, lakeBucketName } from './lake-stack';
+
+export interface StreamProcessingStackProps extends StackProps {
+  readonly config: PlatformConfig;
+  readonly eventLog: IEventLog;
+  readonly lake: LakeStack;
+  /** The Flink jar. @default - built from flink-apps/ with the connectors the event log needs, when missing or stale */
+  readonly jar?: FlinkJar;
+}
+
+/** The Managed Flink runtime the jobs are built and tested for (flink-apps/pom.xml). */
+export const FLINK_RUNTIME = 'FLINK-2_2';
+
+/**
+ * Stream processing: the Flink jobs of flink-apps/ on Managed Service for
+ * Apache Flink, reading the event log and writing the views to
+ * views/<name>/v=<n>/ in the lake, exactly once, started on deploy.
+ */
+export class StreamProcessingStack extends Stack {
+  public readonly application: FlinkApplication;
+  public readonly jar: FlinkJar;
+
+  constructor(scope: Construct, id: string, props: StreamProcessingStackProps) {
+    super(scope, id, props);
+    const { config, lake } = props;
+    const stream = config.streamProcessing;
+    const removalPolicy = config.dataRemoval === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+
+    const key = new kms.Key(this, 'Key', {
+      description: 'Encrypts the Flink application state, checkpoints and snapshots',
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+
+    const jar = props.jar ?? ensureFlinkJar(props.eventLog.flinkMavenProfiles);
+    for (const { profile, reason } of jar.missing) {
+      // Deploying would succeed and the job would then fail to start: say so at every synth.
+      Annotations.of(this).addWarningV2(
+        'tributary:flink-connector-missing',
+        `The Flink jar was built without its '${profile}' connector, so the job cannot read this event log and will fail to start once deployed. ` +
+          `Maven said: ${reason}. Build on a machine whose Maven repository has the connector (mvn -f flink-apps/pom.xml -P${profile} package).`,
+      );
+    }
+
+    this.application = new FlinkApplication(this, 'StreamJob', {
+      applicationName: `${config.name}-stream-v${stream.outputVersion}`,
+      description: `Tributary stream processing: views and fraud rules, writing v=${stream.outputVersion}`,
+      runtime: FLINK_RUNTIME,
+      jarPath: jar.path,
+      propertyGroups: {
+        Job: {
+          'lake.root': `s3://${lakeBucketName(config)}`,
+          'output.version': String(stream.outputVersion),
+          'profiles.path': `s3://${lakeBucketName(config)}/${CARD_PROFILES_PREFIX}/`,
+          'dedupe.ttl.hours': String(stream.dedupeTtlHours),
+          'watermark.max-out-of-orderness.ms': String(stream.maxOutOfOrdernessMs),
+          'watermark.idleness.ms': String(stream.idlenessMs),
+          'allowed-lateness.ms': String(stream.allowedLatenessMs),
+        },
+        // Alerts are served from the alerts view in the lake, committed exactly once per checkpoint.
+        Alerts: { sink: 'none' },
+      },
+      parallelism: stream.parallelism,
+      parallelismPerKpu: stream.parallelismPerKpu,
+      autoScaling: stream.autoScaling,
+      checkpointInterval: Duration.seconds(stream.checkpointIntervalSeconds),
+      snapshotsEnabled: stream.snapshotsEnabled,
+      logLevel: stream.logLevel,
+      logRetention: config.observability.logRetentionDays,
+      encryptionKey: key,
+      removalPolicy,
+      startOnDeploy: stream.startOnDeploy ? { restore: stream.restoreOnStart, allowNonRestoredState: stream.allowNonRestoredState } : undefined,
+    });
+    const role = this.application.role;
+
+    // The source's groups come from the event log, which grants the application's role what reading it takes.
+    const source = props.eventLog.flinkSource(role, { consumerName: `${config.name}-stream-v${stream.outputVersion}` });
+    for (const [group, properties] of Object.entries(source)) this.application.addPropertyGroup(group, properties);
+    this.jar = jar;
+
+    lake.grantOwnPrefix(role, LakePrefix.views);
+    lake.grantRead(role, CARD_PROFILES_PREFIX);
+  }
+}

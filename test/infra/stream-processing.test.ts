@@ -1,0 +1,172 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { loadConfig } from '../../lib/config';
+import { FLINK_JAR } from '../../lib/constructs/flink-application';
+import { EventLogStack } from '../../lib/stacks/event-log-stack';
+import { LakeStack } from '../../lib/stacks/lake-stack';
+import { StreamProcessingStack } from '../../lib/stacks/stream-processing-stack';
+import { cdkJsonContext, onlyResource, profileNames, REPO_ROOT, synthProfile } from '../helpers/synth';
+
+interface ContractKey {
+  key: string;
+  required: boolean;
+  allowed?: string[];
+  requiredWhen?: { group: string; key: string; equals: string; orGroup?: string; orKey?: string; orEquals?: string };
+}
+interface Contract {
+  propertyGroups: { propertyGroupId: string; properties: ContractKey[] }[];
+}
+
+/** flink-apps/property-groups.json: what the Java job reads, proven on the Java side by PropertyContractTest. */
+const contract: Contract = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'flink-apps', 'property-groups.json'), 'utf8'));
+
+/** The property groups of the synthesized application, as Managed Flink receives them. */
+function deployedGroups(profile: string): Record<string, Record<string, unknown>> {
+  const app = onlyResource(synthProfile(profile).templates.StreamProcessing, 'AWS::KinesisAnalyticsV2::Application').Properties;
+  return Object.fromEntries(app.ApplicationConfiguration.EnvironmentProperties.PropertyGroups.map((g: any) => [g.PropertyGroupId, g.PropertyMap]));
+}
+
+describe.each(profileNames())('the runtime properties contract with the Flink job, profile %s', (profile) => {
+  const groups = () => deployedGroups(profile);
+  const valueOf = (group: string, key: string) => groups()[group]?.[key];
+
+  test('every group and key the stack sets is one the job reads', () => {
+    expect(Object.keys(groups()).sort()).toEqual(['Alerts', 'Job', 'Kinesis', 'Source']);
+    for (const [group, map] of Object.entries(groups())) {
+      const declared = contract.propertyGroups.find((g) => g.propertyGroupId === group);
+      expect(declared).toBeDefined();
+      for (const key of Object.keys(map)) expect(declared!.properties.map((p) => p.key)).toContain(key);
+    }
+  });
+
+  test('every key the job requires, always or under this configuration, is set', () => {
+    for (const group of contract.propertyGroups) {
+      for (const property of group.properties) {
+        const when = property.requiredWhen;
+        const required = property.required
+          || (when !== undefined && (valueOf(when.group, when.key) === when.equals || (when.orGroup !== undefined && valueOf(when.orGroup, when.orKey!) === when.orEquals)));
+        if (required) expect([group.propertyGroupId, property.key, valueOf(group.propertyGroupId, property.key) !== undefined]).toEqual([group.propertyGroupId, property.key, true]);
+      }
+    }
+  });
+
+  test('every value with a fixed set of choices is one of them', () => {
+    for (const group of contract.propertyGroups) {
+      for (const property of group.properties.filter((p) => p.allowed)) {
+        const value = valueOf(group.propertyGroupId, property.key);
+        if (value !== undefined) expect(property.allowed).toContain(value);
+      }
+    }
+  });
+});
+
+describe('the Flink application', () => {
+  const application = (profile: string) => onlyResource(synthProfile(profile).templates.StreamProcessing, 'AWS::KinesisAnalyticsV2::Application').Properties;
+
+  test('runs the Flink 2.2 runtime in streaming mode from the jar asset, encrypted with its own key', () => {
+    const app = application('dev');
+    expect(app).toMatchObject({ RuntimeEnvironment: 'FLINK-2_2', ApplicationMode: 'STREAMING' });
+    expect(app.ApplicationConfiguration.ApplicationCodeConfiguration).toMatchObject({
+      CodeContentType: 'ZIPFILE',
+      CodeContent: { S3ContentLocation: { FileKey: expect.stringMatching(/^[0-9a-f]{64}\.jar$/) } },
+    });
+    expect(app.ApplicationConfiguration.ApplicationEncryptionConfiguration).toEqual({
+      KeyType: 'CUSTOMER_MANAGED_KEY',
+      KeyId: { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] },
+    });
+  });
+
+  test('checkpointing, snapshots, parallelism and autoscaling come from the configuration', () => {
+    expect(application('prod').ApplicationConfiguration).toMatchObject({
+      FlinkApplicationConfiguration: {
+        CheckpointConfiguration: { ConfigurationType: 'CUSTOM', CheckpointingEnabled: true, CheckpointInterval: 60000 },
+        ParallelismConfiguration: { ConfigurationType: 'CUSTOM', Parallelism: 4, ParallelismPerKPU: 2, AutoScalingEnabled: true },
+      },
+      ApplicationSnapshotConfiguration: { SnapshotsEnabled: true },
+    });
+    expect(application('dev').ApplicationConfiguration.FlinkApplicationConfiguration.CheckpointConfiguration.CheckpointInterval).toBe(30000);
+  });
+
+  test('logs to its own CloudWatch log stream', () => {
+    synthProfile('dev').templates.StreamProcessing.hasResourceProperties('AWS::KinesisAnalyticsV2::ApplicationCloudWatchLoggingOption', {
+      ApplicationName: { Ref: Match.stringLikeRegexp('^StreamJobApplication') },
+      CloudWatchLoggingOption: { LogStreamARN: Match.anyValue() },
+    });
+  });
+
+  test('the key lets Managed Flink validate and use it through its two service principals', () => {
+    const key = onlyResource(synthProfile('dev').templates.StreamProcessing, 'AWS::KMS::Key').Properties;
+    const principals = key.KeyPolicy.Statement.flatMap((s: any) => [s.Principal?.Service ?? []].flat());
+    expect(principals).toEqual(expect.arrayContaining(['kinesisanalytics.amazonaws.com', 'infrastructure.kinesisanalytics.amazonaws.com']));
+  });
+
+  test('its role reads the one jar object, writes only views/ and reads only the card profiles', () => {
+    const t = synthProfile('dev').templates.StreamProcessing;
+    const statements = Object.values(t.findResources('AWS::IAM::Policy'))
+      .filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref.startsWith('StreamJobRole')))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const objectResources = statements.filter((s: any) => [s.Action].flat().some((a: string) => /^s3:(Get|Put|Delete)Object$/.test(a))).map((s: any) => JSON.stringify(s.Resource));
+    expect(objectResources.filter((r) => r.includes('tributary-dev-lake')).map((r) => r.match(/\/([a-z_/]+)\/\*"/)?.[1]).sort()).toEqual(['reference/card_profiles', 'views']);
+    const jarRead = objectResources.find((r) => r.includes('cdk-') || r.includes('.jar'));
+    expect(jarRead).toMatch(/[0-9a-f]{64}\.jar/);
+  });
+});
+
+describe('start on deploy', () => {
+  test('starts the application after it and its logging exist, resuming from the latest snapshot', () => {
+    const t = synthProfile('dev').templates.StreamProcessing;
+    const [start] = Object.values(t.findResources('Custom::FlinkApplicationStart'));
+    expect(start.Properties).toMatchObject({ RestoreType: 'RESTORE_FROM_LATEST_SNAPSHOT', AllowNonRestoredState: 'false' });
+    expect(start.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^StreamJobApplication/), expect.stringMatching(/^StreamJobLogging/)]));
+  });
+
+  test('restore control: skip the snapshot and allow non-restored state', () => {
+    const t = synthProfile('dev', { 'streamProcessing.restoreOnStart': 'skip', 'streamProcessing.allowNonRestoredState': 'true' }).templates.StreamProcessing;
+    t.hasResourceProperties('Custom::FlinkApplicationStart', { RestoreType: 'SKIP_RESTORE_FROM_SNAPSHOT', AllowNonRestoredState: 'true' });
+  });
+
+  test('with startOnDeploy off the application is only created', () => {
+    synthProfile('dev', { 'streamProcessing.startOnDeploy': 'false' }).templates.StreamProcessing.resourceCountIs('Custom::FlinkApplicationStart', 0);
+  });
+
+  test('the starter may describe, start and stop this one application only', () => {
+    const t = synthProfile('dev').templates.StreamProcessing;
+    const starter = Object.values(t.findResources('AWS::IAM::Policy'))
+      .filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref.startsWith('StreamJobStarterOnEventRole')))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement)
+      .filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('kinesisanalytics:')));
+    expect(starter).toHaveLength(1);
+    expect(starter[0].Action).toEqual(['kinesisanalytics:DescribeApplication', 'kinesisanalytics:StartApplication', 'kinesisanalytics:StopApplication']);
+    expect(JSON.stringify(starter[0].Resource)).toContain(':application/tributary-dev-stream-v1');
+  });
+});
+
+describe('the jar and the event log it must read', () => {
+  function streamStack(jar: { path: string; profiles: string[]; missing: { profile: string; reason: string }[] }) {
+    const app = new App({ context: { ...cdkJsonContext(), profile: 'dev' } });
+    const { config } = loadConfig(app.node);
+    const eventLog = new EventLogStack(app, 'EventLog', { config });
+    const lake = new LakeStack(app, 'Lake', { config });
+    return new StreamProcessingStack(app, 'StreamProcessing', { config, eventLog: eventLog.eventLog, lake, jar });
+  }
+
+  test('a jar built without the connector the log needs is a warning at every synth, with Maven\'s reason', () => {
+    const stack = streamStack({ path: FLINK_JAR, profiles: [], missing: [{ profile: 'kinesis', reason: 'Could not find artifact x' }] });
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp("built without its 'kinesis' connector"));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.stringify(warnings[0].entry.data)).toContain('Could not find artifact x');
+  });
+
+  test('a jar with the connector draws no warning', () => {
+    const stack = streamStack({ path: FLINK_JAR, profiles: ['kinesis'], missing: [] });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('connector'))).toHaveLength(0);
+  });
+
+  test('the Kinesis log asks for the jar\'s kinesis profile, and prod adds the job\'s own enhanced fan-out consumer', () => {
+    expect(synthProfile('dev').platform.eventLog.eventLog.flinkMavenProfiles).toEqual(['kinesis']);
+    expect(deployedGroups('prod').Kinesis['efo.consumer.name']).toBe('tributary-stream-v1');
+    expect(deployedGroups('dev').Kinesis['efo.consumer.name']).toBeUndefined();
+  });
+});
