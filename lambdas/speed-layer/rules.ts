@@ -14,6 +14,13 @@ export const R1_LARGE_AMOUNT_CENTS = 100_00;
 export const R1_WITHIN_MS = 60_000;
 /** R2: two countries less than 5 min apart. */
 export const R2_WITHIN_MS = 300_000;
+
+/**
+ * How far ahead of processing time an event may claim to be and still move the
+ * pruning clock. A record stamped far in the future (a bad producer clock) is
+ * still evaluated by the rules, but must not prune every card's memory at once.
+ */
+export const CLOCK_FUTURE_TOLERANCE_MS = 300_000;
 /** Lambda allows 1 MB of window state per shard and ends the window early beyond it; stay well below. */
 export const DEFAULT_STATE_MAX_BYTES = 256 * 1024;
 
@@ -122,7 +129,7 @@ export class FraudRules {
     const remembered = card.previous?.txnId === txn.txnId || card.largePending.some((t) => t.txnId === txn.txnId);
     if (this.batchTxnIds.has(txn.txnId) || remembered) return 'duplicate';
     this.batchTxnIds.add(txn.txnId);
-    this.maxEventTime = Math.max(this.maxEventTime, txn.eventTime);
+    if (txn.eventTime <= this.detectedAt + CLOCK_FUTURE_TOLERANCE_MS) this.maxEventTime = Math.max(this.maxEventTime, txn.eventTime);
 
     const alerts: Alert[] = [];
     const current = { txnId: txn.txnId, eventTime: txn.eventTime };

@@ -155,6 +155,18 @@ describe('rule state bound', () => {
     });
   });
 
+  it('does not let one event stamped far in the future prune every card', () => {
+    const { rules, alerts } = run([
+      large('a', 0, { cardId: 'card-1' }),
+      txn({ txnId: 'b', cardId: 'card-2', eventTime: T0 + 10_000 }),
+      large('from-the-future', 365 * 86_400_000, { cardId: 'card-3' }), // a producer clock a year ahead
+    ]);
+    expect(alerts).toEqual([]);
+    const { state } = rules.snapshot();
+    expect(state.maxEventTime).toBe(T0 + 10_000);
+    expect(Object.keys(state.cards).sort()).toEqual(['card-1', 'card-2', 'card-3']);
+  });
+
   it('caps the serialized size by forgetting the cards quiet the longest', () => {
     const many = Array.from({ length: 2_000 }, (_, i) =>
       txn({ txnId: `t-${i}`, cardId: `card-${String(i).padStart(6, '0')}`, eventTime: T0 + i * 10 }),
