@@ -1,9 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { App, type CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { loadConfig } from '../../lib/config';
-import { FLINK_JAR } from '../../lib/constructs/flink-application';
+import { FLINK_JAR, FlinkApplication } from '../../lib/constructs/flink-application';
 import { EventLogStack } from '../../lib/stacks/event-log-stack';
 import { LakeStack } from '../../lib/stacks/lake-stack';
 import { StreamProcessingStack } from '../../lib/stacks/stream-processing-stack';
@@ -168,5 +171,34 @@ describe('the jar and the event log it must read', () => {
     expect(synthProfile('dev').platform.eventLog.eventLog.flinkMavenProfiles).toEqual(['kinesis']);
     expect(deployedGroups('prod').Kinesis['efo.consumer.name']).toBe('tributary-stream-v1');
     expect(deployedGroups('dev').Kinesis['efo.consumer.name']).toBeUndefined();
+  });
+});
+
+describe('a Flink application in a VPC', () => {
+  test('places its interfaces in the private subnets with the given security groups, and may manage them', () => {
+    const stack = new Stack(new App(), 'Network');
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2 });
+    const group = new ec2.SecurityGroup(stack, 'JobSecurityGroup', { vpc });
+    const app = new FlinkApplication(stack, 'Job', {
+      applicationName: 'in-vpc', description: 'test', runtime: 'FLINK-2_2', jarPath: FLINK_JAR,
+      parallelism: 1, parallelismPerKpu: 1, autoScaling: false, checkpointInterval: Duration.minutes(1), snapshotsEnabled: true,
+      logLevel: 'INFO', logRetention: logs.RetentionDays.ONE_WEEK, encryptionKey: new kms.Key(stack, 'Key'), removalPolicy: RemovalPolicy.DESTROY,
+      network: { vpc, securityGroups: [group] },
+    });
+    const template = Template.fromStack(stack);
+    const config = onlyResource(template, 'AWS::KinesisAnalyticsV2::Application').Properties.ApplicationConfiguration;
+    expect(config.VpcConfigurations).toHaveLength(1);
+    expect(config.VpcConfigurations[0].SubnetIds).toEqual(vpc.privateSubnets.map((subnet) => ({ Ref: stack.getLogicalId(subnet.node.defaultChild as CfnResource) })));
+    expect(config.VpcConfigurations[0].SecurityGroupIds).toEqual([{ 'Fn::GetAtt': [stack.getLogicalId(group.node.defaultChild as CfnResource), 'GroupId'] }]);
+    const actions = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement).flatMap((st: any) => [st.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface']));
+    expect(app.role).toBeDefined();
+  });
+
+  test('without a network there is no VPC configuration and no EC2 permission', () => {
+    const config = onlyResource(synthProfile('dev').templates.StreamProcessing, 'AWS::KinesisAnalyticsV2::Application').Properties.ApplicationConfiguration;
+    expect(config.VpcConfigurations).toBeUndefined();
+    expect(JSON.stringify(synthProfile('dev').templates.StreamProcessing.toJSON())).not.toContain('ec2:CreateNetworkInterface');
   });
 });

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { Aws, type CfnResource, CustomResource, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kda from 'aws-cdk-lib/aws-kinesisanalyticsv2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -43,6 +44,16 @@ export interface FlinkApplicationProps {
   readonly removalPolicy: RemovalPolicy;
   /** Start the application on deploy. @default - created but not started, as CloudFormation leaves it */
   readonly startOnDeploy?: StartOnDeploy;
+  /** Run the job inside a VPC, as a log in a VPC (Amazon MSK) needs. @default - no VPC */
+  readonly network?: FlinkNetwork;
+}
+
+/** Where in a VPC the job's network interfaces go. */
+export interface FlinkNetwork {
+  readonly vpc: ec2.IVpc;
+  /** @default - the VPC's private subnets */
+  readonly subnets?: ec2.SubnetSelection;
+  readonly securityGroups: ec2.ISecurityGroup[];
 }
 
 const RESTORE_TYPES: Record<StartOnDeploy['restore'], string> = {
@@ -131,10 +142,15 @@ export class FlinkApplication extends Construct {
           },
         },
         applicationSnapshotConfiguration: { snapshotsEnabled: props.snapshotsEnabled },
+        vpcConfigurations: props.network && [{
+          subnetIds: props.network.vpc.selectSubnets(props.network.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
+          securityGroupIds: props.network.securityGroups.map((group) => group.securityGroupId),
+        }],
         applicationEncryptionConfiguration: { keyType: 'CUSTOMER_MANAGED_KEY', keyId: props.encryptionKey.keyArn },
       },
     });
     this.application.applyRemovalPolicy(props.removalPolicy);
+    if (props.network) this.grantVpcAccess();
     // The service checks the role's permissions when it creates the application.
     this.application.node.addDependency(this.role.node.findChild('DefaultPolicy'));
 
@@ -144,6 +160,21 @@ export class FlinkApplication extends Construct {
     });
 
     if (props.startOnDeploy) this.startOnDeploy(props, applicationArn, [this.application, logging]);
+  }
+
+  /** What Managed Flink does in the VPC on the application's behalf: manage its network interfaces. */
+  private grantVpcAccess(): void {
+    this.role.addToPolicy(new iam.PolicyStatement({
+      actions: [
+        'ec2:DescribeVpcs', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups', 'ec2:DescribeDhcpOptions', 'ec2:DescribeNetworkInterfaces',
+        'ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface',
+      ],
+      resources: ['*'],
+    }));
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: "EC2's Describe calls and network-interface creation for a service have no resource-level scope that names interfaces not yet created.",
+    });
   }
 
   /** Adds (or replaces) one property group the job reads. */
