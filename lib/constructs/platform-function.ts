@@ -1,9 +1,10 @@
-import { type Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { type Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { acknowledge } from './acknowledge';
 
 export interface PlatformFunctionProps {
   /** The handler's TypeScript entry file. */
@@ -56,13 +57,13 @@ export class PlatformFunction extends nodejs.NodejsFunction {
         forceDockerBundling: false,
       },
     });
-    Validations.of(this).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason: 'Node.js 22 is the runtime the platform pins and tests against; moving to a newer runtime is a deliberate, tested change.',
+    acknowledge(this, {
+      'AwsSolutions-L1':
+        'Node.js 22 is the runtime the platform pins and tests against; moving to a newer runtime is a deliberate, tested change.',
     });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions.',
+    acknowledge(role, {
+      'AwsSolutions-IAM5[Resource::*]':
+        'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions.',
     });
   }
 }

@@ -1,4 +1,4 @@
-import { Aws, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Aws, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -8,6 +8,7 @@ import type { IEventLog } from '../constructs/event-log';
 import { LakePrefix } from '../lake-layout';
 import { transactionColumns } from '../schemas';
 import type { LakeStack } from './lake-stack';
+import { acknowledge } from '../constructs/acknowledge';
 
 export interface ArchiveStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -116,9 +117,9 @@ export class ArchiveStack extends Stack {
     });
     // Firehose checks its permissions on create: the role's policy, not just the role, must exist first.
     this.deliveryStream.node.addDependency(this.role.node.findChild('DefaultPolicy'));
-    Validations.of(this.deliveryStream).acknowledge({
-      id: 'AwsSolutions-KDF1',
-      reason: 'Firehose server-side encryption applies only to Direct PUT streams. Here the source stream is KMS-encrypted and every object is written with the lake key (SSE-KMS).',
+    acknowledge(this.deliveryStream, {
+      'AwsSolutions-KDF1':
+        'Firehose server-side encryption applies only to Direct PUT streams. Here the source stream is KMS-encrypted and every object is written with the lake key (SSE-KMS).',
     });
   }
 }

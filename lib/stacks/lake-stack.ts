@@ -1,4 +1,4 @@
-import { Aws, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -9,6 +9,7 @@ import { DATE_PARTITION, HOUR_PARTITION, LakeTable, type LakeFormat, type Projec
 import { SecureBucket } from '../constructs/secure-bucket';
 import { LakePrefix, SPEED_DEAD_LETTER_PREFIX } from '../lake-layout';
 import { type GlueColumn, transactionColumns, VIEW_NAMES, viewColumns, viewDescription } from '../schemas';
+import { acknowledge } from '../constructs/acknowledge';
 
 export interface LakeStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -89,9 +90,9 @@ export class LakeStack extends Stack {
       autoDeleteObjects: destroy,
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(config.lake.accessLogRetentionDays) }],
     });
-    Validations.of(accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This is the access-log bucket itself; logging it to itself would loop.',
+    acknowledge(accessLogs, {
+      'AwsSolutions-S1':
+        'This is the access-log bucket itself; logging it to itself would loop.',
     });
 
     const lakeRules: s3.LifecycleRule[] = [
@@ -212,11 +213,9 @@ export class LakeStack extends Stack {
     this.grantLakeKey(grantee, grant.keyActions);
     // The finding is on the policy of the principal, which for a Lambda function is its role, not the function.
     const principal = grantee.grantPrincipal instanceof Construct ? grantee.grantPrincipal : grantee;
-    Validations.of(principal).acknowledge({
-      // cdk-nag prints pseudo-parameters as <AWS::...>.
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${lakeBucketName(this.config, '<AWS::AccountId>', '<AWS::Region>')}/${prefix}/*]`,
-      reason: grant.reason,
-    });
+    // cdk-nag prints pseudo-parameters as <AWS::...>.
+    const objectsAsPrinted = `arn:<AWS::Partition>:s3:::${lakeBucketName(this.config, '<AWS::AccountId>', '<AWS::Region>')}/${prefix}/*`;
+    acknowledge(principal, { [`AwsSolutions-IAM5[Resource::${objectsAsPrinted}]`]: grant.reason });
   }
 
   /** Lets `grantee` use the lake key, only through S3 in this region. */

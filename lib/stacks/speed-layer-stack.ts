@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -11,6 +11,7 @@ import type { IEventLog } from '../constructs/event-log';
 import { PlatformFunction } from '../constructs/platform-function';
 import { LakePrefix, SPEED_DEAD_LETTER_PREFIX } from '../lake-layout';
 import type { LakeStack } from './lake-stack';
+import { acknowledge } from '../constructs/acknowledge';
 
 export interface SpeedLayerStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -54,9 +55,9 @@ export class SpeedLayerStack extends Stack {
       retentionPeriod: Duration.days(14),
       removalPolicy,
     });
-    Validations.of(this.failedBatchesQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the on-failure destination of the event source mapping; nothing consumes it automatically.',
+    acknowledge(this.failedBatchesQueue, {
+      'AwsSolutions-SQS3':
+        'This queue is itself the on-failure destination of the event source mapping; nothing consumes it automatically.',
     });
 
     this.alertsTopic = new sns.Topic(this, 'Alerts', {
@@ -89,13 +90,11 @@ export class SpeedLayerStack extends Stack {
     lake.grantWrite(this.handler, LakePrefix.speed);
     lake.grantWrite(this.handler, SPEED_DEAD_LETTER_PREFIX);
     this.alertsTopic.grantPublish(this.handler);
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-      reason: "Granted by the SNS topic's grantPublish on the topic's own key: SNS picks the GenerateDataKey variant.",
-    });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
-      reason: "Granted by the on-failure destination (SqsDlq) to send to the queue encrypted with this stack's own key.",
+    acknowledge(role, {
+      'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]':
+        "Granted by the SNS topic's grantPublish on the topic's own key: SNS picks the GenerateDataKey variant.",
+      'AwsSolutions-IAM5[Action::kms:ReEncrypt*]':
+        "Granted by the on-failure destination (SqsDlq) to send to the queue encrypted with this stack's own key.",
     });
 
     this.handler.addEventSource(

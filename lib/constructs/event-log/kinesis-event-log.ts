@@ -1,4 +1,4 @@
-import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import type { ArchiveSourceConfiguration, IEventLog, SpeedLayerSourceOptions } from './event-log';
+import { acknowledge } from '../acknowledge';
 
 export interface KinesisEventLogProps {
   /** Name of the stream. A fixed name lets other stacks build ARNs under it without cross-stack tokens. */
@@ -60,9 +61,9 @@ export class KinesisEventLog extends Construct implements IEventLog {
       encryptionKey: this.key,
       removalPolicy: props.removalPolicy,
     });
-    Validations.of(this.stream).acknowledge({
-      id: 'AwsSolutions-KDS3',
-      reason: 'A customer-managed key on purpose: its policy, rotation and per-consumer grants are under the platform\'s control, which the aws/kinesis key does not allow.',
+    acknowledge(this.stream, {
+      'AwsSolutions-KDS3':
+        'A customer-managed key on purpose: its policy, rotation and per-consumer grants are under the platform\'s control, which the aws/kinesis key does not allow.',
     });
     this.streamName = props.streamName;
     this.replayHorizon = props.retention;
@@ -123,9 +124,9 @@ export class KinesisEventLog extends Construct implements IEventLog {
         resources: [this.stream.streamArn, consumers],
       }));
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kinesis:SubscribeToShard'], resources: [consumers] }));
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kinesis:<AWS::Region>:<AWS::AccountId>:stream/${this.streamName}/consumer/${options.consumerName}:*]`,
-        reason: 'A consumer ARN ends in its creation time, known only once Flink registers it; the grant is confined to this one consumer name.',
+      acknowledge(role, {
+        [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kinesis:<AWS::Region>:<AWS::AccountId>:stream/${this.streamName}/consumer/${options.consumerName}:*]`]:
+          'A consumer ARN ends in its creation time, known only once Flink registers it; the grant is confined to this one consumer name.',
       });
     }
     return { Source: { type: 'kinesis' }, Kinesis: kinesis };

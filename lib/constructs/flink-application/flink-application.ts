@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Aws, type CfnResource, CustomResource, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, type CfnResource, CustomResource, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,6 +11,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { PlatformFunction } from '../platform-function';
+import { acknowledge } from '../acknowledge';
 
 /** Property groups as Managed Flink stores them: group id -> key -> value. */
 export type PropertyGroups = Record<string, Record<string, string>>;
@@ -171,9 +172,9 @@ export class FlinkApplication extends Construct {
       ],
       resources: ['*'],
     }));
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: "EC2's Describe calls and network-interface creation for a service have no resource-level scope that names interfaces not yet created.",
+    acknowledge(this.role, {
+      'AwsSolutions-IAM5[Resource::*]':
+        "EC2's Describe calls and network-interface creation for a service have no resource-level scope that names interfaces not yet created.",
     });
   }
 
@@ -270,29 +271,25 @@ export class FlinkApplication extends Construct {
     const versionsOf = (fn: Construct) => `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(fn)}.Arn>:*]`;
     for (const role of [frameworkOnEventRole, frameworkCompleteRole]) {
       for (const handler of [onEvent, isComplete]) {
-        Validations.of(role).acknowledge({
-          id: versionsOf(handler),
-          reason: 'The custom-resource framework may invoke any version of this one handler of its own.',
+        acknowledge(role, {
+          [versionsOf(handler)]:
+            'The custom-resource framework may invoke any version of this one handler of its own.',
         });
       }
     }
     for (const step of ['framework-isComplete', 'framework-onTimeout']) {
-      Validations.of(provider).acknowledge({
-        id: versionsOf(provider.node.findChild(step)),
-        reason: "The framework's waiter may invoke any version of this one framework function.",
+      acknowledge(provider, {
+        [versionsOf(provider.node.findChild(step))]:
+          "The framework's waiter may invoke any version of this one framework function.",
       });
     }
-    Validations.of(provider).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: "Step Functions delivers the waiter's execution log through CloudWatch Logs delivery APIs, which support no resource-level permissions.",
-    });
-    Validations.of(provider).acknowledge({
-      id: 'AwsSolutions-SF2',
-      reason: "X-Ray tracing of the custom-resource framework's internal waiter is not configurable; its executions are logged in full instead.",
-    });
-    Validations.of(provider).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason: 'The custom-resource framework functions run on the runtime CDK pins for them.',
+    acknowledge(provider, {
+      'AwsSolutions-IAM5[Resource::*]':
+        "Step Functions delivers the waiter's execution log through CloudWatch Logs delivery APIs, which support no resource-level permissions.",
+      'AwsSolutions-SF2':
+        "X-Ray tracing of the custom-resource framework's internal waiter is not configurable; its executions are logged in full instead.",
+      'AwsSolutions-L1':
+        'The custom-resource framework functions run on the runtime CDK pins for them.',
     });
   }
 }
