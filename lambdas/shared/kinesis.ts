@@ -1,5 +1,5 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import type { EventSourceDecoder, SourceRecord } from './source-record';
+import { decodeBase64, type EventSourceDecoder, type SourceRecord } from './source-record';
 
 /**
  * The fields Lambda adds to a Kinesis event when the event source mapping has a
@@ -37,9 +37,6 @@ export function readTumblingWindow(event: KinesisEvent): TumblingWindow | undefi
   };
 }
 
-// Node's base64 decoder silently skips characters outside the alphabet, so validity is checked first.
-const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
 export const kinesisDecoder: EventSourceDecoder<KinesisEvent, KinesisStreamBatchResponse> = {
   decode(event) {
     return event.Records.map((record): SourceRecord => {
@@ -53,10 +50,9 @@ export const kinesisDecoder: EventSourceDecoder<KinesisEvent, KinesisStreamBatch
         partitionKey,
         arrivalTime: Math.round(approximateArrivalTimestamp * 1000),
       };
-      if (!STRICT_BASE64.test(data)) {
-        return { coordinates, data: Buffer.alloc(0), encodedData: data, decodeError: 'data is not valid base64' };
-      }
-      return { coordinates, data: Buffer.from(data, 'base64'), encodedData: data };
+      const bytes = decodeBase64(data);
+      if (!bytes) return { coordinates, data: Buffer.alloc(0), encodedData: data, decodeError: 'data is not valid base64' };
+      return { coordinates, data: bytes, encodedData: data };
     });
   },
 

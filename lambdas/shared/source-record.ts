@@ -1,18 +1,18 @@
 /**
  * The uniform record every handler works on, whatever log delivered it.
  *
- * A decoder turns one event source batch (Kinesis today, MSK later) into
+ * A decoder turns one event source batch (Kinesis or Amazon MSK) into
  * `SourceRecord`s and turns the records a handler could not process back into
  * the source's own partial-failure response. Handler logic only ever sees
- * `SourceRecord`s from ONE ordered unit of the log (a Kinesis shard, or later a
- * Kafka topic-partition), in log order.
+ * `SourceRecord`s from ONE ordered unit of the log (a Kinesis shard or a Kafka
+ * topic-partition), in log order.
  */
 
 /** Where a record sits in the event log. */
 export interface SourceCoordinates {
-  /** `aws:kinesis` today; `aws:kafka` once the MSK decoder exists. */
+  /** `aws:kinesis` or `aws:kafka`. */
   readonly eventSource: string;
-  /** The stream ARN (Kinesis) or the topic (Kafka). */
+  /** The stream ARN (Kinesis) or the cluster ARN (Kafka; the topic is part of `shardId`). */
   readonly stream: string;
   /** The ordered unit of the log: the Kinesis shard id, or `<topic>-<partition>` for Kafka. */
   readonly shardId: string;
@@ -20,7 +20,7 @@ export interface SourceCoordinates {
   readonly sequenceNumber: string;
   /** The producer's partition key (Kinesis) or message key (Kafka). */
   readonly partitionKey: string;
-  /** When the log accepted the record, UTC epoch milliseconds. */
+  /** When the log accepted the record (Kafka: the record's timestamp), UTC epoch milliseconds. */
   readonly arrivalTime: number;
 }
 
@@ -39,4 +39,12 @@ export interface EventSourceDecoder<TEvent, TFailureResponse> {
   decode(event: TEvent): SourceRecord[];
   /** The source's own response shape naming the records that must be redelivered. */
   failureResponse(failed: readonly SourceRecord[]): TFailureResponse;
+}
+
+// Node's base64 decoder silently skips characters outside the alphabet, so validity is checked first.
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** The bytes of a strict base64 string, or `undefined` when it is not one. */
+export function decodeBase64(text: string): Buffer | undefined {
+  return STRICT_BASE64.test(text) ? Buffer.from(text, 'base64') : undefined;
 }

@@ -1,8 +1,9 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import type { KinesisEvent } from '../../lambdas/shared/kinesis';
+import type { MskEvent, MskRecord } from '../../lambdas/shared/msk';
 import type { Transaction } from '../../lambdas/shared/transaction';
 
-/** Realistic Kinesis events for the speed-layer tests and benchmark. */
+/** Realistic Kinesis and MSK events for the speed-layer tests and benchmark. */
 
 /** A complete environment, as the stack sets it. */
 export const VALID_ENV = {
@@ -92,6 +93,45 @@ export function kinesisEvent(
     });
   }
   return event;
+}
+
+export const CLUSTER_ARN = 'arn:aws:kafka:eu-west-1:123456789012:cluster/tributary-events/6f4c2d1e-8a3b-4c5d-9e7f-0a1b2c3d4e5f-4';
+export const TOPIC = 'tributary.transactions';
+
+/** The producer's headers, as Lambda delivers them: one object per header, the value as byte numbers. */
+const HEADERS: MskRecord['headers'] = [
+  { 'content-type': [...Buffer.from('application/json')] },
+  { producer: [...Buffer.from('generator-7')] },
+];
+
+/** One Kafka record: key = the card id (as the producer sets it), base64 key and value, timestamps as Kinesis' arrival times. */
+export function mskRecord(partition: number, offset: number, payload: Payload): MskRecord {
+  const key = 'cardId' in payload ? payload.cardId : `poison-${offset}`;
+  return {
+    topic: TOPIC,
+    partition,
+    offset,
+    timestamp: T0 + 2_000 + offset * 7,
+    timestampType: 'CREATE_TIME',
+    key: Buffer.from(key).toString('base64'),
+    value: encode(payload),
+    headers: HEADERS,
+  };
+}
+
+/** One batch of an MSK event source mapping: records grouped by topic-partition, offsets from `firstOffset`. */
+export function mskEvent(partitions: ReadonlyArray<{ partition: number; payloads: readonly Payload[]; firstOffset?: number }>): MskEvent {
+  const records: Record<string, MskRecord[]> = {};
+  for (const { partition, payloads, firstOffset = 1_000 } of partitions) {
+    records[`${TOPIC}-${partition}`] = payloads.map((p, i) => mskRecord(partition, firstOffset + i, p));
+  }
+  return {
+    eventSource: 'aws:kafka',
+    eventSourceArn: CLUSTER_ARN,
+    bootstrapServers:
+      'b-1.tributaryevents.a1b2c3.c4.kafka.eu-west-1.amazonaws.com:9098,b-2.tributaryevents.a1b2c3.c4.kafka.eu-west-1.amazonaws.com:9098',
+    records,
+  };
 }
 
 /** Valid JSON with a field the schema forbids, invalid JSON, and bytes that are not UTF-8: one poison of each kind. */

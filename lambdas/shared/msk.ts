@@ -1,0 +1,98 @@
+import type { MSKEvent, MSKRecord } from 'aws-lambda';
+import { decodeBase64, type EventSourceDecoder, type SourceRecord } from './source-record';
+
+/**
+ * Amazon MSK (Kafka) events. Lambda groups a batch's records by topic-partition,
+ * `records: { "<topic>-<partition>": [...] }`, each partition's records in offset
+ * order, with key and value base64-encoded and headers as `[{ name: [bytes] }]`
+ * (https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html, `MSKEvent` in
+ * @types/aws-lambda). One topic-partition is one ordered unit of the log, as a
+ * Kinesis shard is. The speed layer reads neither headers nor `bootstrapServers`:
+ * the transaction in the value is self-describing.
+ */
+
+/** A record as Lambda delivers it: unlike `MSKRecord`, the key is absent or null for unkeyed records, the value for tombstones. */
+export type MskRecord = Omit<MSKRecord, 'key' | 'value'> & { key?: string | null; value?: string | null };
+
+export type MskEvent = Omit<MSKEvent, 'records'> & { records: Record<string, MskRecord[]> };
+
+/**
+ * The partial batch response of a Kafka event source mapping with `ReportBatchItemFailures`
+ * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html, "Partial batch
+ * response"): a failure names the topic-partition, as keyed in the event's `records`, and the offset.
+ * Lambda retries each reported topic-partition from its lowest reported offset.
+ */
+export interface MskBatchResponse {
+  batchItemFailures: Array<{ itemIdentifier: { partition: string; offset: number } }>;
+}
+
+export function isMskEvent(event: object): event is MskEvent {
+  return (event as Partial<MskEvent>).eventSource === 'aws:kafka';
+}
+
+// Kafka's own rule for topic names, and exactly the characters an S3 key can carry without escaping.
+const KAFKA_TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
+
+// fatal: a key that is not UTF-8 is a decode error, not silently replaced by U+FFFD.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** `<topic>-<partition>`, checked because it becomes part of S3 keys. */
+function topicPartition(record: MskRecord): string {
+  if (!KAFKA_TOPIC.test(record.topic) || !Number.isSafeInteger(record.partition) || record.partition < 0) {
+    throw new TypeError(`Not a Kafka topic-partition: ${JSON.stringify(record.topic)}, ${JSON.stringify(record.partition)}`);
+  }
+  if (!Number.isSafeInteger(record.offset) || record.offset < 0) {
+    throw new TypeError(`Not a Kafka offset: ${JSON.stringify(record.offset)}`);
+  }
+  return `${record.topic}-${record.partition}`;
+}
+
+/** The message key as text (the card id), '' for an unkeyed record, or why it cannot be read. */
+function readKey(key: string | null | undefined): { partitionKey: string; problem?: string } {
+  if (key === undefined || key === null) return { partitionKey: '' };
+  const bytes = decodeBase64(key);
+  if (!bytes) return { partitionKey: '', problem: 'key is not valid base64' };
+  try {
+    return { partitionKey: utf8.decode(bytes) };
+  } catch {
+    return { partitionKey: '', problem: 'key is not valid UTF-8' };
+  }
+}
+
+function decodeRecord(clusterArn: string, record: MskRecord): SourceRecord {
+  const key = readKey(record.key);
+  const coordinates = {
+    eventSource: 'aws:kafka',
+    stream: clusterArn,
+    shardId: topicPartition(record),
+    sequenceNumber: String(record.offset),
+    partitionKey: key.partitionKey,
+    arrivalTime: record.timestamp,
+  };
+  const undecodable = (decodeError: string): SourceRecord => ({
+    coordinates,
+    data: Buffer.alloc(0),
+    encodedData: record.value ?? '',
+    decodeError,
+  });
+  if (record.value === undefined || record.value === null) return undecodable('value is missing');
+  const bytes = decodeBase64(record.value);
+  if (!bytes) return undecodable('value is not valid base64');
+  if (key.problem) return undecodable(key.problem);
+  return { coordinates, data: bytes, encodedData: record.value };
+}
+
+export const mskDecoder: EventSourceDecoder<MskEvent, MskBatchResponse> = {
+  /** Every topic-partition's records in offset order, the topic-partitions in the order of the event. */
+  decode(event) {
+    return Object.values(event.records).flatMap((records) => records.map((record) => decodeRecord(event.eventSourceArn, record)));
+  },
+
+  failureResponse(failed) {
+    return {
+      batchItemFailures: failed.map((record) => ({
+        itemIdentifier: { partition: record.coordinates.shardId, offset: Number(record.coordinates.sequenceNumber) },
+      })),
+    };
+  },
+};
