@@ -3,7 +3,8 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { Context, KinesisStreamBatchResponse } from 'aws-lambda';
-import { kinesisDecoder, readTumblingWindow, type KinesisEvent } from '../shared/kinesis';
+import { kinesisDecoder, readTumblingWindow, type KinesisEvent, type TumblingWindow } from '../shared/kinesis';
+import { isMskEvent, mskDecoder, type MskBatchResponse, type MskEvent } from '../shared/msk';
 import type { SourceRecord } from '../shared/source-record';
 import { alertMessage } from './alerts';
 import { processBatch, type OutputUnit } from './core';
@@ -11,9 +12,10 @@ import type { SpeedLayerEnv } from './env';
 import { EMPTY_RULE_STATE, parseRuleState, type RuleState } from './rules';
 
 /**
- * The thin I/O shell around the pure core: decode, run the core, write its
- * outputs to S3 and SNS, and answer Lambda with the records to redeliver (and
- * the window state when the mapping has a tumbling window).
+ * The thin I/O shell around the pure core: decode a Kinesis or MSK event, run
+ * the core on each ordered unit of the log, write its outputs to S3 and SNS,
+ * and answer Lambda in the source's own shape with the records to redeliver
+ * (and the window state when a Kinesis mapping has a tumbling window).
  */
 
 export interface SpeedLayerDependencies {
@@ -31,8 +33,8 @@ export type SpeedLayerResponse = KinesisStreamBatchResponse & { state?: RuleStat
 const NDJSON = 'application/x-ndjson';
 
 /**
- * Everything between decoding and the response, for one shard's records in log order. Source-agnostic:
- * a future MSK entry point calls it once per topic-partition with its own decoder and response shape.
+ * Everything between decoding and the response, for one ordered unit's records in log order (a Kinesis
+ * shard or a Kafka topic-partition). Source-agnostic: the handler calls it once per unit.
  */
 export function createShardBatchProcessor(deps: SpeedLayerDependencies) {
   const { env, s3, sns, logger, metrics } = deps;
@@ -115,40 +117,86 @@ export function createShardBatchProcessor(deps: SpeedLayerDependencies) {
   };
 }
 
-/** The Kinesis entry point: one shard per invocation, with an optional tumbling window. */
-export function createSpeedLayerHandler(deps: SpeedLayerDependencies) {
+export type SpeedLayerEvent = KinesisEvent | MskEvent;
+
+/** What every invocation needs from its event source, whichever it is: one decoding step for both. */
+interface DecodedInvocation {
+  records: SourceRecord[];
+  /** Kinesis only, and only when the mapping has a tumbling window; MSK events never carry one. */
+  window?: TumblingWindow;
+  failureResponse(failed: readonly SourceRecord[]): KinesisStreamBatchResponse | MskBatchResponse;
+}
+
+function decode(event: SpeedLayerEvent): DecodedInvocation {
+  if (isMskEvent(event)) return { records: mskDecoder.decode(event), failureResponse: mskDecoder.failureResponse };
+  return { records: kinesisDecoder.decode(event), window: readTumblingWindow(event), failureResponse: kinesisDecoder.failureResponse };
+}
+
+/** The records of each ordered unit of the log (shard or topic-partition), in log order. */
+function orderedUnits(records: readonly SourceRecord[]): SourceRecord[][] {
+  const units = new Map<string, SourceRecord[]>();
+  for (const record of records) {
+    const unit = units.get(record.coordinates.shardId);
+    if (unit) unit.push(record);
+    else units.set(record.coordinates.shardId, [record]);
+  }
+  return [...units.values()];
+}
+
+/** The response type follows the event type; Lambda itself only sees JSON. */
+export interface SpeedLayerHandler {
+  (event: KinesisEvent, context?: Context): Promise<SpeedLayerResponse>;
+  (event: MskEvent, context?: Context): Promise<MskBatchResponse>;
+}
+
+/**
+ * The entry point for both event sources. A Kinesis invocation is one shard, with an optional
+ * tumbling window whose state carries the rules across batches; an MSK invocation holds any number
+ * of topic-partitions and has no window, so there the rules run on each batch alone.
+ */
+export function createSpeedLayerHandler(deps: SpeedLayerDependencies): SpeedLayerHandler {
   const { logger, metrics } = deps;
   const processShardBatch = createShardBatchProcessor(deps);
 
-  return async function handler(event: KinesisEvent, context?: Context): Promise<SpeedLayerResponse> {
+  function readWindowState(window: TumblingWindow): RuleState {
+    const parsed = parseRuleState(window.state);
+    if (parsed.problem) logger.warn('Unreadable window state; starting the window afresh', { problem: parsed.problem });
+    if (window.isWindowTerminatedEarly) logger.warn('Lambda ended the window early (state over its 1 MB limit)');
+    return parsed.state;
+  }
+
+  async function handler(event: SpeedLayerEvent, context?: Context): Promise<SpeedLayerResponse | MskBatchResponse> {
     if (context) logger.addContext(context);
     metrics.captureColdStartMetric();
     try {
       // A batch that cannot even be decoded is the one case with nothing to report: throw and let Lambda retry.
-      const records = kinesisDecoder.decode(event);
-      const window = readTumblingWindow(event);
-      logger.appendKeys({
-        shardId: event.shardId ?? records[0]?.coordinates.shardId,
-        firstSequenceNumber: records[0]?.coordinates.sequenceNumber,
-        lastSequenceNumber: records[records.length - 1]?.coordinates.sequenceNumber,
-        window: window && { start: window.start, end: window.end, final: window.isFinalInvokeForWindow },
-      });
+      const { records, window, failureResponse } = decode(event);
 
-      let ruleState = EMPTY_RULE_STATE;
-      if (window) {
-        const parsed = parseRuleState(window.state);
-        if (parsed.problem) logger.warn('Unreadable window state; starting the window afresh', { problem: parsed.problem });
-        if (window.isWindowTerminatedEarly) logger.warn('Lambda ended the window early (state over its 1 MB limit)');
-        ruleState = parsed.state;
+      const ruleState = window ? readWindowState(window) : EMPTY_RULE_STATE;
+
+      // One unit after the other, so that every log line names the unit it is about. Each unit starts from
+      // `ruleState`: the window's state for a Kinesis shard (the only unit of its invocation), empty for MSK.
+      const failed: SourceRecord[] = [];
+      let state = ruleState;
+      for (const unit of orderedUnits(records)) {
+        logger.appendKeys({
+          shardId: unit[0].coordinates.shardId,
+          firstSequenceNumber: unit[0].coordinates.sequenceNumber,
+          lastSequenceNumber: unit[unit.length - 1].coordinates.sequenceNumber,
+          window: window && { start: window.start, end: window.end, final: window.isFinalInvokeForWindow },
+        });
+        const outcome = await processShardBatch(unit, ruleState, window !== undefined);
+        failed.push(...outcome.failed);
+        state = outcome.state.state;
       }
 
-      const { failed, state } = await processShardBatch(records, ruleState, window !== undefined);
-      const response = kinesisDecoder.failureResponse(failed);
+      const response = failureResponse(failed);
       // With a tumbling window Lambda treats a response without `state` as a failed invocation.
-      return window ? { ...response, state: state.state } : response;
+      return window ? { ...response, state } : response;
     } finally {
       metrics.publishStoredMetrics();
       logger.resetKeys();
     }
-  };
+  }
+  return handler as SpeedLayerHandler;
 }

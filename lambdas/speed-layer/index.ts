@@ -6,7 +6,7 @@ import { loadSpeedLayerEnv } from './env';
 import { createSpeedLayerHandler } from './handler';
 
 /**
- * Lambda entry point. Runs once per container: a bad environment fails the
+ * Lambda entry point for Kinesis and Amazon MSK event source mappings alike. Runs once per container: a bad environment fails the
  * init phase with a message naming the variable. The SDK clients take their
  * endpoints only from the SDK's standard settings (e.g. AWS_ENDPOINT_URL_S3),
  * which is how the local sandbox points this same code at its stand-ins.

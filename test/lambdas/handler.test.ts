@@ -6,7 +6,19 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { kinesisDecoder } from '../../lambdas/shared/kinesis';
 import { toCents, validateTransaction } from '../../lambdas/shared/transaction';
 import { createSpeedLayerHandler } from '../../lambdas/speed-layer/handler';
-import { kinesisEvent, mixedBatch, POISON, sequenceNumber, T0, txn, VALID_ENV, type Payload } from './fixtures';
+import {
+  CLUSTER_ARN,
+  kinesisEvent,
+  mixedBatch,
+  mskEvent,
+  POISON,
+  sequenceNumber,
+  T0,
+  TOPIC,
+  txn,
+  VALID_ENV,
+  type Payload,
+} from './fixtures';
 
 const s3Mock = mockClient(S3Client);
 const snsMock = mockClient(SNSClient);
@@ -215,5 +227,193 @@ describe('speed-layer handler', () => {
     expect(metric('RecordsValid')).toEqual([9_900]);
     expect(metric('RecordsDeadLettered')).toEqual([100]);
     expect(JSON.stringify(response.state).length).toBeLessThanOrEqual(256 * 1024);
+  });
+});
+
+describe('speed-layer handler with MSK events', () => {
+  const partition = (n: number) => `${TOPIC}-${n}`;
+  const failure = (n: number, offset: number) => ({ itemIdentifier: { partition: partition(n), offset } });
+  const viewKey = (view: string, n: number, first: number, last: number) =>
+    `speed/${view}/dt=2026-11-21/hr=21/${partition(n)}-${first}-${last}.json`;
+
+  it('processes each topic-partition as its own unit, keys named by topic-partition and offsets, no state', async () => {
+    const { handler, metric } = setup();
+    const response = await handler(
+      mskEvent([
+        { partition: 0, payloads: [large('t-1', 0), large('t-2', 1_000), large('t-3', 2_000)], firstOffset: 1_000 },
+        { partition: 3, payloads: [txn({ txnId: 'u-1', cardId: 'card-7' })], firstOffset: 52 },
+      ]),
+    );
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(putKeys()).toEqual([
+      `speed/alerts/dt=2026-11-21/hr=21/R1_card-000042_${T0}.json`,
+      viewKey('spend_per_card_minute', 0, 1_000, 1_002),
+      viewKey('spend_per_card_minute', 3, 52, 52),
+      viewKey('spend_per_customer_hour', 0, 1_000, 1_002),
+      viewKey('spend_per_customer_hour', 3, 52, 52),
+    ]);
+    // Every key is S3-safe: only unreserved characters besides the separators.
+    expect(putKeys().every((key) => /^[A-Za-z0-9._=/-]+$/.test(key))).toBe(true);
+    expect(snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input.MessageAttributes!.alertId.StringValue)).toEqual([
+      `R1:card-000042:${T0}`,
+    ]);
+    expect(metric('RecordsIn')).toEqual([3, 1]);
+  });
+
+  it('dead-letters poison records of each kind and reports them per topic-partition and offset', async () => {
+    const { handler, metric } = setup();
+    const event = mskEvent([
+      {
+        partition: 0,
+        payloads: [txn({ txnId: 'a' }), POISON.schemaViolation(1), txn({ txnId: 'c' }), POISON.badJson(3), txn({ txnId: 'e' })],
+        firstOffset: 1_000,
+      },
+      { partition: 1, payloads: [POISON.notUtf8(), txn({ txnId: 'f' }), POISON.notBase64(), txn({ txnId: 'h' })], firstOffset: 200 },
+      { partition: 2, payloads: [txn({ txnId: 'g' }), txn({ txnId: 'tombstone' })], firstOffset: 77 },
+    ]);
+    event.records[partition(2)][1].value = null;
+    const response = await handler(event);
+
+    expect(response).toEqual({
+      batchItemFailures: [failure(0, 1_001), failure(0, 1_003), failure(1, 200), failure(1, 202), failure(2, 78)],
+    });
+    const deadLetters = puts()
+      .filter((p) => p.Key!.startsWith('deadletter/'))
+      .map((p) => ({ key: p.Key, ...JSON.parse(p.Body as string) }));
+    expect(deadLetters.map((d) => [d.key, d.reason, d.detail.slice(0, 25)])).toEqual([
+      [`deadletter/speed/dt=2026-11-21/hr=21/${partition(0)}-1001.json`, 'schema_violation', '/amount must be > 0'],
+      [`deadletter/speed/dt=2026-11-21/hr=21/${partition(0)}-1003.json`, 'bad_json', expect.any(String)],
+      [`deadletter/speed/dt=2026-11-21/hr=21/${partition(1)}-200.json`, 'undecodable', 'data is not valid UTF-8'],
+      [`deadletter/speed/dt=2026-11-21/hr=21/${partition(1)}-202.json`, 'undecodable', 'value is not valid base64'],
+      [`deadletter/speed/dt=2026-11-21/hr=21/${partition(2)}-78.json`, 'undecodable', 'value is missing'],
+    ]);
+    expect(deadLetters[0]).toMatchObject({
+      event_source: 'aws:kafka',
+      stream: CLUSTER_ARN,
+      shard_id: partition(0),
+      sequence_number: '1001',
+      partition_key: 'card-000042',
+      arrival_time: T0 + 2_000 + 1_001 * 7,
+      data_base64: event.records[partition(0)][1].value,
+    });
+    // Each topic-partition is cut at its own first failure: A = [a], B = [c, e]; [f, h] (nothing before 200); [g].
+    expect(putKeys().filter((k) => k.includes('spend_per_card_minute'))).toEqual([
+      viewKey('spend_per_card_minute', 0, 1_000, 1_000),
+      viewKey('spend_per_card_minute', 0, 1_002, 1_004),
+      viewKey('spend_per_card_minute', 1, 201, 203),
+      viewKey('spend_per_card_minute', 2, 77, 77),
+    ]);
+    expect(metric('RecordsDeadLettered')).toEqual([2, 2, 1]);
+  });
+
+  it('on a retry from the first failed offset, rewrites the same keys with the same bytes', async () => {
+    const { handler } = setup();
+    const batch: Payload[] = [large('v0', 0), POISON.badJson(1), large('v2', 1_000), large('v3', 2_000), txn({ txnId: 'v4' })];
+    const first = await handler(
+      mskEvent([
+        { partition: 0, payloads: batch, firstOffset: 1_000 },
+        { partition: 1, payloads: [txn({ txnId: 'w0', cardId: 'card-7' })], firstOffset: 500 },
+      ]),
+    );
+    expect(first).toEqual({ batchItemFailures: [failure(0, 1_001)] });
+    const firstPuts = puts();
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(1); // R1 over v0, v2, v3
+
+    s3Mock.resetHistory();
+    snsMock.resetHistory();
+    // Lambda redelivers only the reported topic-partition, from the lowest reported offset.
+    const retry = await handler(mskEvent([{ partition: 0, payloads: batch.slice(1), firstOffset: 1_001 }]));
+
+    expect(retry).toEqual(first);
+    expect(putKeys()).toEqual([
+      `deadletter/speed/dt=2026-11-21/hr=21/${partition(0)}-1001.json`,
+      viewKey('spend_per_card_minute', 0, 1_002, 1_004),
+      viewKey('spend_per_customer_hour', 0, 1_002, 1_004),
+    ]);
+    for (const put of puts()) expect(put).toEqual(firstPuts.find((p) => p.Key === put.Key));
+    // No window state: v0 is not redelivered, so the retry cannot complete R1 again (the first invocation published it).
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+
+  it('on an S3 failure in one topic-partition, has only that partition redelivered from the unwritten segment on', async () => {
+    const { handler, metric } = setup();
+    s3Mock.on(PutObjectCommand).callsFake((input: PutObjectCommandInput) => {
+      if (input.Key!.endsWith(`${partition(1)}-201-202.json`)) throw Object.assign(new Error('Internal error'), { name: 'InternalError' });
+      return {};
+    });
+    const response = await handler(
+      mskEvent([
+        { partition: 0, payloads: [txn({ txnId: 'a' }), txn({ txnId: 'b' })], firstOffset: 10 },
+        { partition: 1, payloads: [POISON.badJson(0), txn({ txnId: 'c' }), txn({ txnId: 'd' })], firstOffset: 200 },
+      ]),
+    );
+    expect(response).toEqual({ batchItemFailures: [failure(1, 200), failure(1, 201), failure(1, 202)] });
+    expect(metric('RecordsRetriedAfterWriteFailure')).toEqual([0, 2]);
+  });
+
+  it('gives the same speed view and the same alerts as the same transactions delivered through Kinesis', async () => {
+    const { handler } = setup();
+    // 1% to 2% poison of every kind; every 13th transaction abroad, so that both R1 and R2 fire.
+    const payloads = mixedBatch(1_200, { malformedEvery: 60, cards: 40 }).map((p, i) =>
+      'txnId' in p && i % 13 === 0 ? { ...p, country: 'BE' } : p,
+    );
+    // The producer keys by card, so one card's transactions stay in order on one of 4 partitions.
+    const partitionOf = (p: Payload, i: number) => ('cardId' in p ? Number(p.cardId.slice(-6)) % 4 : i % 4);
+    const byPartition = [0, 1, 2, 3].map((n) => ({
+      partition: n,
+      payloads: payloads.filter((p, i) => partitionOf(p, i) === n),
+      firstOffset: 3_000 + n * 17,
+    }));
+
+    type Rows = Array<Record<string, unknown>>;
+    const rowsOf = (prefix: string): Rows =>
+      puts()
+        .filter((p) => p.Key!.startsWith(prefix))
+        .flatMap((p) => (p.Body as string).trimEnd().split('\n').map((line) => JSON.parse(line)));
+    /** The serving view: partials summed per key and window start, in cents. */
+    const speedView = (view: string, keyColumn: string) => {
+      const summed = new Map<string, { txn_count: number; cents: number }>();
+      for (const row of rowsOf(`speed/${view}/`)) {
+        const id = `${row[keyColumn]}@${row.window_start}`;
+        const sum = summed.get(id) ?? { txn_count: 0, cents: 0 };
+        sum.txn_count += row.txn_count as number;
+        sum.cents += Math.round((row.total_amount as number) * 100);
+        summed.set(id, sum);
+      }
+      return new Map([...summed].sort(([a], [b]) => (a < b ? -1 : 1)));
+    };
+    const byAlertId = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+      String(a.alert_id ?? a.alertId) < String(b.alert_id ?? b.alertId) ? -1 : 1;
+    const outcome = (failures: number) => ({
+      failures,
+      cardMinute: speedView('spend_per_card_minute', 'card_id'),
+      customerHour: speedView('spend_per_customer_hour', 'customer_id'),
+      alertRows: rowsOf('speed/alerts/').sort(byAlertId),
+      alertMessages: snsMock
+        .commandCalls(PublishCommand)
+        .map((c) => JSON.parse(c.args[0].input.Message!))
+        .sort(byAlertId),
+      viewObjects: puts().filter((p) => p.Key!.includes('/spend_per_')).length,
+    });
+
+    const kinesisResponse = await handler(kinesisEvent(0, payloads));
+    const viaKinesis = outcome(kinesisResponse.batchItemFailures.length);
+    s3Mock.resetHistory();
+    snsMock.resetHistory();
+    const mskResponse = await handler(mskEvent(byPartition));
+    const viaMsk = outcome(mskResponse.batchItemFailures.length);
+
+    const valid = payloads.filter((p) => 'txnId' in p && p.amount > 0).length;
+    expect(viaKinesis.failures).toBe(payloads.length - valid);
+    expect([...viaKinesis.cardMinute.values()].reduce((n, s) => n + s.txn_count, 0)).toBe(valid);
+    expect(new Set(viaKinesis.alertRows.map((a) => a.rule))).toEqual(new Set(['R1', 'R2']));
+    expect(viaMsk.viewObjects).toBeGreaterThan(viaKinesis.viewObjects); // the MSK partials are spread over 4 partitions
+
+    expect(viaMsk.failures).toBe(viaKinesis.failures);
+    expect(viaMsk.cardMinute).toEqual(viaKinesis.cardMinute);
+    expect(viaMsk.customerHour).toEqual(viaKinesis.customerHour);
+    expect(viaMsk.alertRows).toEqual(viaKinesis.alertRows);
+    expect(viaMsk.alertMessages).toEqual(viaKinesis.alertMessages);
   });
 });
