@@ -17,10 +17,13 @@ export type MskRecord = Omit<MSKRecord, 'key' | 'value'> & { key?: string | null
 export type MskEvent = Omit<MSKEvent, 'records'> & { records: Record<string, MskRecord[]> };
 
 /**
- * The partial batch response of a Kafka event source mapping with `ReportBatchItemFailures`
- * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html, "Partial batch
- * response"): a failure names the topic-partition, as keyed in the event's `records`, and the offset.
- * Lambda retries each reported topic-partition from its lowest reported offset.
+ * The partial batch response of a Kafka event source mapping with `ReportBatchItemFailures`. AWS documents
+ * partial batch responses for Kafka in "Configuring error handling controls for Kafka event sources"
+ * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html); the identifier shape here,
+ * `{ partition: "<topic>-<partition>", offset: <number> }` with `partition` as keyed in the event's `records`,
+ * is the one Powertools for AWS Lambda (Python) (`KafkaItemIdentifier`, PR #7941) and aws-lambda-rust-runtime
+ * (PR #1164) implement from that page. As for a Kinesis shard, the lowest reported offset of a topic-partition
+ * is where Lambda resumes it.
  */
 export interface MskBatchResponse {
   batchItemFailures: Array<{ itemIdentifier: { partition: string; offset: number } }>;

@@ -102,6 +102,13 @@ describe('speed-layer handler', () => {
     expect(await handler(kinesisEvent(0, [txn()]))).toEqual({ batchItemFailures: [] });
   });
 
+  it('answers a window invocation without records with the state it was given, writing nothing', async () => {
+    const { handler } = setup();
+    const state = { version: 1, maxEventTime: T0, processedThrough: seq(4), cards: { 'card-9': { largePending: [{ txnId: 'x', eventTime: T0 }] } } };
+    expect(await handler(kinesisEvent(0, [], { window: true, state }))).toEqual({ batchItemFailures: [], state });
+    expect(puts()).toEqual([]);
+  });
+
   it('reports exactly the malformed records as failures and dead-letters them, the rest of the batch goes on', async () => {
     const { handler, metric } = setup();
     const response = await handler(
