@@ -16,6 +16,20 @@ export const defaultConfig: PlatformConfig = {
       retentionHours: 168,
       enhancedFanOut: false,
     },
+    msk: {
+      serverless: false,
+      kafkaVersion: '3.8.x',
+      brokerNodes: 2,
+      instanceType: 'kafka.m7g.large',
+      storageGiB: 100,
+      partitions: 6,
+      retentionHours: 168,
+      enhancedMonitoring: 'DEFAULT',
+    },
+  },
+  network: {
+    availabilityZones: 2,
+    cidr: '10.20.0.0/16',
   },
   archive: {
     bufferingIntervalSeconds: 300,

@@ -26,9 +26,37 @@ const kinesisLogSchema = z.strictObject({
   enhancedFanOut: z.boolean(),
 });
 
+const mskLogSchema = z.strictObject({
+  /** MSK Serverless (pay per throughput, no brokers to size) or provisioned brokers. */
+  serverless: z.boolean(),
+  /** Kafka version of a provisioned cluster, as MSK names it (e.g. 3.8.x). */
+  kafkaVersion: z.string().regex(/^\d+\.\d+\.(\d+|x)$/, 'an MSK Kafka version such as 3.8.x'),
+  /** Brokers of a provisioned cluster: a multiple of network.availabilityZones. */
+  brokerNodes: z.int().min(2).max(30),
+  /** Broker instance type of a provisioned cluster. */
+  instanceType: z.string().regex(/^kafka\.[a-z0-9]+\.[a-z0-9]+$/, 'an MSK broker type such as kafka.m7g.large'),
+  /** EBS storage per broker of a provisioned cluster. */
+  storageGiB: z.int().min(1).max(16384),
+  /** Partitions of the events topic: the parallelism of every consumer. */
+  partitions: z.int().min(1).max(2000),
+  /** How long the topic keeps records. This is the replay horizon. */
+  retentionHours: z.int().min(1).max(87600),
+  /** Broker metrics CloudWatch gets from a provisioned cluster. */
+  enhancedMonitoring: z.enum(['DEFAULT', 'PER_BROKER', 'PER_TOPIC_PER_BROKER', 'PER_TOPIC_PER_PARTITION']),
+});
+
 const eventLogSchema = z.strictObject({
-  type: z.enum(['kinesis']),
+  /** Which log: Kinesis Data Streams or Amazon MSK. Only its own section below is used. */
+  type: z.enum(['kinesis', 'msk']),
   kinesis: kinesisLogSchema,
+  msk: mskLogSchema,
+});
+
+const networkSchema = z.strictObject({
+  /** Availability zones the private subnets span (a log in a VPC needs one). */
+  availabilityZones: z.int().min(2).max(3),
+  /** The VPC's address range. */
+  cidr: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/(1[6-9]|2[0-4])$/, 'an IPv4 CIDR from /16 to /24, such as 10.20.0.0/16'),
 });
 
 const archiveSchema = z.strictObject({
@@ -133,12 +161,22 @@ export const platformConfigSchema = z.strictObject({
   account: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id').optional(),
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1').optional(),
   eventLog: eventLogSchema,
+  network: networkSchema,
   archive: archiveSchema,
   speedLayer: speedLayerSchema,
   streamProcessing: streamProcessingSchema,
   lake: lakeSchema,
   serving: servingSchema,
   observability: observabilitySchema,
+}).superRefine((config, context) => {
+  const msk = config.eventLog.msk;
+  if (config.eventLog.type === 'msk' && !msk.serverless && msk.brokerNodes % config.network.availabilityZones !== 0) {
+    context.addIssue({
+      code: 'custom',
+      path: ['eventLog', 'msk', 'brokerNodes'],
+      message: `must be a multiple of network.availabilityZones (${config.network.availabilityZones}): MSK places the same number of brokers in each zone`,
+    });
+  }
 });
 
 export type PlatformConfig = z.infer<typeof platformConfigSchema>;
