@@ -1,8 +1,10 @@
-import { type App, Tags, Validations } from 'aws-cdk-lib';
+import { type App, type Stack, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { PlatformConfig } from './config';
 import { ArchiveStack } from './stacks/archive-stack';
+import { eventLogNeedsNetwork } from './constructs/event-log';
 import { EventLogStack } from './stacks/event-log-stack';
+import { NetworkStack } from './stacks/network-stack';
 import { LakeStack } from './stacks/lake-stack';
 import { ObservabilityStack } from './stacks/observability-stack';
 import { ServingStack } from './stacks/serving-stack';
@@ -11,6 +13,8 @@ import { StreamProcessingStack } from './stacks/stream-processing-stack';
 
 /** Every stack of one deployment, by layer. */
 export interface Platform {
+  /** Only when the event log lives in a VPC. */
+  readonly network?: NetworkStack;
   readonly eventLog: EventLogStack;
   readonly lake: LakeStack;
   readonly archive: ArchiveStack;
@@ -18,6 +22,11 @@ export interface Platform {
   readonly streamProcessing: StreamProcessingStack;
   readonly serving: ServingStack;
   readonly observability: ObservabilityStack;
+}
+
+/** The platform's stacks, in dependency order (the network stack only where the log needs one). */
+export function platformStacks(platform: Platform): Stack[] {
+  return Object.values(platform).filter((stack): stack is Stack => stack !== undefined);
 }
 
 /**
@@ -30,7 +39,10 @@ export function buildPlatform(app: App, profile: string, config: PlatformConfig)
   const stackName = (layer: string) => `${config.name}-${layer}`;
   const common = { config, env };
 
-  const eventLog = new EventLogStack(app, 'EventLog', { ...common, stackName: stackName('event-log'), description: 'Tributary event log' });
+  const network = eventLogNeedsNetwork(config)
+    ? new NetworkStack(app, 'Network', { ...common, stackName: stackName('network'), description: 'Tributary network for the event log' })
+    : undefined;
+  const eventLog = new EventLogStack(app, 'EventLog', { ...common, stackName: stackName('event-log'), description: 'Tributary event log', network: network?.network });
   const lake = new LakeStack(app, 'Lake', { ...common, stackName: stackName('lake'), description: 'Tributary lake: storage and catalog' });
   const archive = new ArchiveStack(app, 'Archive', {
     ...common, stackName: stackName('archive'), description: 'Tributary raw archive', eventLog: eventLog.eventLog, lake,
@@ -51,5 +63,5 @@ export function buildPlatform(app: App, profile: string, config: PlatformConfig)
   Tags.of(app).add('project', 'tributary');
   Tags.of(app).add('tributary:profile', profile);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { eventLog, lake, archive, speedLayer, streamProcessing, serving, observability };
+  return { network, eventLog, lake, archive, speedLayer, streamProcessing, serving, observability };
 }

@@ -6,9 +6,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, type Stack } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { ConfigError, loadConfig } from '../lib/config';
-import { buildPlatform } from '../lib/platform';
+import { buildPlatform, platformStacks } from '../lib/platform';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -29,12 +29,12 @@ function main(): void {
   app.synth();
   const { config } = loaded;
 
-  const stacks: Stack[] = Object.values(platform);
+  const stacks = platformStacks(platform);
   console.log(`Tributary, profile '${loaded.profile}': ${stacks.length} stacks, synthesized offline in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log(`  architecture ${config.architecture}, data on delete: ${config.dataRemoval}, alarms ${config.observability.alarmsEnabled ? 'on' : 'off'}`);
   console.log(`  event log: ${platform.eventLog.eventLog.description}`);
   console.log(`  speed layer: batches of ${config.speedLayer.batchSize}, window ${config.speedLayer.maxBatchingWindowSeconds} s, ` +
-    `${config.speedLayer.retryAttempts} retries, tumbling window ${config.speedLayer.tumblingWindowSeconds || 'off'}${config.speedLayer.tumblingWindowSeconds ? ' s' : ''}`);
+    `${config.speedLayer.retryAttempts} retries, tumbling window ${config.speedLayer.tumblingWindowSeconds ? `${config.speedLayer.tumblingWindowSeconds} s where the log supports one` : 'off'}`);
   const flink = config.streamProcessing;
   console.log(`  stream processing: Flink 2.2 on Managed Service for Apache Flink, parallelism ${flink.parallelism}${flink.autoScaling ? ' (autoscaling)' : ''}, ` +
     `checkpoints every ${flink.checkpointIntervalSeconds} s, views v=${flink.outputVersion}, ` +

@@ -4,6 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import type { LogNetwork } from './event-log/log-network';
 import { acknowledge } from './acknowledge';
 
 export interface PlatformFunctionProps {
@@ -18,6 +19,8 @@ export interface PlatformFunctionProps {
   readonly environment?: Record<string, string>;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** Run inside a VPC, to reach a log that lives there. @default - no VPC */
+  readonly network?: LogNetwork;
 }
 
 /**
@@ -46,6 +49,9 @@ export class PlatformFunction extends nodejs.NodejsFunction {
       tracing: lambda.Tracing.ACTIVE,
       role,
       logGroup,
+      vpc: props.network?.vpc,
+      vpcSubnets: props.network?.subnets,
+      securityGroups: props.network && [props.network.clientSecurityGroup],
       // Stack traces point into the TypeScript sources through the bundled source map.
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
       bundling: {
@@ -61,9 +67,17 @@ export class PlatformFunction extends nodejs.NodejsFunction {
       'AwsSolutions-L1':
         'Node.js 22 is the runtime the platform pins and tests against; moving to a newer runtime is a deliberate, tested change.',
     });
+    if (props.network) {
+      // Lambda attaches a function to its VPC through network interfaces it manages with the function's role.
+      role.addToPolicy(new iam.PolicyStatement({
+        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        resources: ['*'],
+      }));
+    }
     acknowledge(role, {
-      'AwsSolutions-IAM5[Resource::*]':
-        'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions.',
+      'AwsSolutions-IAM5[Resource::*]': props.network
+        ? 'X-Ray PutTraceSegments/PutTelemetryRecords and the network-interface calls of a VPC function support no resource-level permissions.'
+        : 'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions.',
     });
   }
 }

@@ -52,7 +52,7 @@ export class ObservabilityStack extends Stack {
       new cloudwatch.Metric({ namespace: 'AWS/Firehose', metricName, dimensionsMap: { DeliveryStreamName: archive.deliveryStream.ref }, statistic, period: Duration.minutes(5) });
 
     const logLag = eventLog.metricConsumerLag();
-    const speedIteratorAge = handler.metric('IteratorAge', { statistic: 'Maximum', period: minute });
+    const speedIteratorAge = eventLog.metricSpeedLayerLag(handler);
     const failedBatches = speedLayer.failedBatchesQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: minute });
     const deadLettered = speedMetric('RecordsDeadLettered');
     const archiveFreshness = firehoseMetric('DeliveryToS3.DataFreshness', 'Maximum');
@@ -67,7 +67,7 @@ export class ObservabilityStack extends Stack {
         [new cloudwatch.TextWidget({ markdown: '## Speed layer', width: 24, height: 1 })],
         [
           new cloudwatch.GraphWidget({ title: 'Records', left: [speedMetric('RecordsIn'), speedMetric('RecordsValid'), deadLettered], width: 8 }),
-          new cloudwatch.GraphWidget({ title: 'Iterator age (ms)', left: [speedIteratorAge], width: 8 }),
+          new cloudwatch.GraphWidget({ title: 'Behind the log (ms)', left: [speedIteratorAge], width: 8 }),
           new cloudwatch.GraphWidget({ title: 'Alerts, errors, failed batches', left: [speedMetric('Alerts'), handler.metricErrors({ period: minute })], right: [failedBatches], width: 8 }),
         ],
         [new cloudwatch.TextWidget({ markdown: `## Stream processing\n${flink.applicationName}`, width: 24, height: 2 })],

@@ -84,6 +84,7 @@ export class SpeedLayerStack extends Stack {
       environment,
       logRetention: config.observability.logRetentionDays,
       removalPolicy,
+      network: props.eventLog.network,
     });
     const role = this.handler.role!;
 

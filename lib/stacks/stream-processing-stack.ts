@@ -76,6 +76,11 @@ export class StreamProcessingStack extends Stack {
       logRetention: config.observability.logRetentionDays,
       encryptionKey: key,
       removalPolicy,
+      network: props.eventLog.network && {
+        vpc: props.eventLog.network.vpc,
+        subnets: props.eventLog.network.subnets,
+        securityGroups: [props.eventLog.network.clientSecurityGroup],
+      },
       startOnDeploy: stream.startOnDeploy ? { restore: stream.restoreOnStart, allowNonRestoredState: stream.allowNonRestoredState } : undefined,
     });
     const role = this.application.role;

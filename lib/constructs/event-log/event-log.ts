@@ -4,6 +4,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
+import type { LogNetwork } from './log-network';
 
 /**
  * How the speed layer consumes the log. The failure contract is not optional:
@@ -47,6 +48,9 @@ export interface IEventLog extends IConstruct {
   /** How far back a replay can go: the log's retention. */
   readonly replayHorizon: Duration;
 
+  /** Where clients must run to reach the log, for a log inside a VPC; undefined when it is reachable anywhere. */
+  readonly network?: LogNetwork;
+
   /** Lets a principal produce events to the log. */
   grantWrite(grantee: iam.IGrantable): iam.Grant;
 
@@ -69,6 +73,9 @@ export interface IEventLog extends IConstruct {
 
   /** Maven profiles of flink-apps/pom.xml the Flink jar needs to read this log (optional connectors). */
   readonly flinkMavenProfiles: string[];
+
+  /** How far the speed layer's function is behind the head of the log, in milliseconds. */
+  metricSpeedLayerLag(handler: lambda.IFunction): cloudwatch.IMetric;
 
   /** How far the slowest consumer is behind the head of the log, in milliseconds. */
   metricConsumerLag(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;

@@ -3,12 +3,14 @@ import type { Construct } from 'constructs';
 import type { PlatformConfig } from '../../config';
 import type { IEventLog } from './event-log';
 import { KinesisEventLog } from './kinesis-event-log';
+import type { LogNetwork } from './log-network';
+import { MskEventLog } from './msk-event-log';
 
 /**
  * Builds the event log the configuration asks for. This is the one place in
  * the platform that knows which kinds of log exist.
  */
-export function eventLogFromConfig(scope: Construct, id: string, config: PlatformConfig): IEventLog {
+export function eventLogFromConfig(scope: Construct, id: string, config: PlatformConfig, network?: LogNetwork): IEventLog {
   const removalPolicy = config.dataRemoval === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
   switch (config.eventLog.type) {
     case 'kinesis': {
@@ -22,5 +24,29 @@ export function eventLogFromConfig(scope: Construct, id: string, config: Platfor
         removalPolicy,
       });
     }
+    case 'msk': {
+      const msk = config.eventLog.msk;
+      if (!network) throw new Error('An MSK event log lives in a VPC: build the network first (eventLogNeedsNetwork).');
+      return new MskEventLog(scope, id, {
+        clusterName: `${config.name}-events`,
+        serverless: msk.serverless,
+        kafkaVersion: msk.kafkaVersion,
+        brokerNodes: msk.brokerNodes,
+        instanceType: msk.instanceType,
+        storageGiB: msk.storageGiB,
+        topicName: 'transactions',
+        partitions: msk.partitions,
+        retention: Duration.hours(msk.retentionHours),
+        enhancedMonitoring: msk.enhancedMonitoring,
+        network,
+        logRetention: config.observability.logRetentionDays,
+        removalPolicy,
+      });
+    }
   }
+}
+
+/** Whether the configured log lives in a VPC, so that the platform builds a network stack for it. */
+export function eventLogNeedsNetwork(config: PlatformConfig): boolean {
+  return config.eventLog.type === 'msk';
 }

@@ -1,3 +1,5 @@
 export * from './event-log';
 export * from './kinesis-event-log';
 export * from './from-config';
+export * from './log-network';
+export * from './msk-event-log';

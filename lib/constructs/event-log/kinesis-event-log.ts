@@ -140,6 +140,10 @@ export class KinesisEventLog extends Construct implements IEventLog {
     return `arn:${Aws.PARTITION}:kinesis:${Aws.REGION}:${Aws.ACCOUNT_ID}:stream/${this.streamName}`;
   }
 
+  public metricSpeedLayerLag(handler: lambda.IFunction): cloudwatch.IMetric {
+    return handler.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1) });
+  }
+
   public metricConsumerLag(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
     return this.stream.metricGetRecordsIteratorAgeMilliseconds({ statistic: 'Maximum', period: Duration.minutes(1), ...props });
   }

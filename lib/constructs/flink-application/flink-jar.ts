@@ -48,10 +48,16 @@ function readStamp(): Stamp | undefined {
   }
 }
 
-/** The jar is current when it exists, was asked for with the same profiles, and is newer than every source. */
+/**
+ * The jar serves a request when it exists, is newer than every source, and
+ * every profile wanted was either built into it or already tried and found
+ * missing: a jar with an extra connector serves a log that does not need it.
+ */
 function current(wanted: string[]): Stamp | undefined {
   const stamp = readStamp();
-  if (!stamp || !fs.existsSync(FLINK_JAR) || stamp.wanted.join(',') !== wanted.join(',')) return undefined;
+  if (!stamp || !fs.existsSync(FLINK_JAR)) return undefined;
+  const settled = new Set([...stamp.built, ...stamp.missing.map((m) => m.profile)]);
+  if (!wanted.every((profile) => settled.has(profile))) return undefined;
   if (JSON.stringify(stamp.jar) !== JSON.stringify(jarIdentity())) return undefined;
   const sources = Math.max(newestChange(path.join(FLINK_APPS_DIR, 'pom.xml')), newestChange(path.join(FLINK_APPS_DIR, 'src')));
   return fs.statSync(FLINK_JAR).mtimeMs >= sources ? stamp : undefined;
@@ -99,5 +105,5 @@ export function ensureFlinkJar(profiles: string[] = []): FlinkJar {
     }
     fs.writeFileSync(STAMP, `${JSON.stringify(stamp, null, 2)}\n`);
   }
-  return { path: FLINK_JAR, profiles: stamp.built, missing: stamp.missing };
+  return { path: FLINK_JAR, profiles: stamp.built, missing: stamp.missing.filter((m) => wanted.includes(m.profile)) };
 }
