@@ -84,7 +84,7 @@ describe('configuration', () => {
   test('an unknown profile lists the available ones', () => {
     const message = errorOf(() => load({ profile: 'staging' }));
     expect(message).toContain("Unknown profile 'staging'");
-    expect(message).toContain('dev, prod');
+    expect(message).toContain('Available: dev, msk, msk-serverless, prod.');
   });
 
   test('a cross-field rule of S3 is explained, not silently clamped', () => {

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, type Stack } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadConfig, type PlatformConfig } from '../../lib/config';
-import { buildPlatform, type Platform } from '../../lib/platform';
+import { buildPlatform, platformStacks, type Platform } from '../../lib/platform';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
@@ -44,7 +44,7 @@ export function synthProfile(profile: string, extraContext: Record<string, strin
   const { config } = loadConfig(app.node);
   const platform = buildPlatform(app, profile, config);
   app.synth();
-  const stacks: Stack[] = Object.values(platform);
+  const stacks = platformStacks(platform);
   const templates = Object.fromEntries(stacks.map((stack) => [stack.node.id, Template.fromStack(stack)]));
   const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
   const synthesized: Synthesized = { profile, outdir, config, platform, templates, validationReports: report.pluginReports };
