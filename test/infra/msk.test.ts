@@ -122,6 +122,11 @@ describe('the platform on MSK', () => {
     const firehose = onlyResource(msk().templates.Archive, 'AWS::KinesisFirehose::DeliveryStream').Properties;
     expect(firehose.DeliveryStreamType).toBe('MSKAsSource');
     expect(firehose.MSKSourceConfiguration).toMatchObject({ TopicName: 'transactions', AuthenticationConfiguration: { Connectivity: 'PRIVATE' } });
+    // Firehose picks its consumer group's name: any group of this cluster, but only reads, and only the one topic.
+    const statements = Object.values(msk().templates.Archive.findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const group = statements.find((s: any) => [s.Action].flat().includes('kafka-cluster:AlterGroup'));
+    expect(JSON.stringify(group.Resource)).toContain(':group/tributary-msk-events/*/*"');
+    expect(statements.flatMap((s: any) => [s.Action].flat())).not.toContain('kafka-cluster:WriteData');
   });
 
   test('the Flink job reads Kafka with IAM, in the VPC, with brokers read at deploy', () => {

@@ -212,7 +212,8 @@ export class MskEventLog extends Construct implements IEventLog {
   }
 
   public archiveSource(role: iam.IRole): ArchiveSourceConfiguration {
-    this.grantRead(role);
+    // Firehose names its own consumer group, so its role may use any group of this cluster (and read the one topic).
+    this.grantData(role, ['kafka-cluster:ReadData'], '*');
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['kafka:GetBootstrapBrokers', 'kafka:DescribeCluster', 'kafka:DescribeClusterV2'],
       resources: [this.clusterArn],
