@@ -1,3 +1,4 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
 import type { Node } from 'constructs';
 import type { z } from 'zod';
 import { defaultConfig } from './defaults';
@@ -121,4 +122,9 @@ export function loadConfig(node: Node): { profile: string; config: PlatformConfi
   }
   const candidate = merge(merge(defaultConfig as unknown as JsonObject, selected), dottedOverrides(node.getAllContext()));
   return { profile, config: parseConfig(profile, candidate) };
+}
+
+/** What deleting a stack does to the data it holds, from `dataRemoval`. */
+export function removalPolicyFor(config: PlatformConfig): RemovalPolicy {
+  return config.dataRemoval === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 }

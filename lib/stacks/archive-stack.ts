@@ -1,9 +1,9 @@
-import { Aws, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { PlatformConfig } from '../config';
+import { type PlatformConfig, removalPolicyFor } from '../config';
 import type { IEventLog } from '../constructs/event-log';
 import { LakePrefix } from '../lake-layout';
 import { transactionColumns } from '../schemas';
@@ -43,7 +43,7 @@ export class ArchiveStack extends Stack {
 
     const logGroup = new logs.LogGroup(this, 'DeliveryLogs', {
       retention: config.observability.logRetentionDays,
-      removalPolicy: config.dataRemoval === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      removalPolicy: removalPolicyFor(config),
     });
     const logStream = new logs.LogStream(this, 'DeliveryLogStream', { logGroup, logStreamName: 'S3Delivery' });
 

@@ -1,10 +1,10 @@
-import { Aws, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
-import type { PlatformConfig } from '../config';
+import { type PlatformConfig, removalPolicyFor } from '../config';
 import { DATE_PARTITION, HOUR_PARTITION, LakeTable, type LakeFormat, type ProjectedPartition, VERSION_PARTITION } from '../constructs/lake-table';
 import { SecureBucket } from '../constructs/secure-bucket';
 import { LakePrefix, SPEED_DEAD_LETTER_PREFIX } from '../lake-layout';
@@ -76,7 +76,7 @@ export class LakeStack extends Stack {
     this.key = new kms.Key(this, 'Key', {
       description: 'Encrypts the Tributary lake and query results at rest',
       enableKeyRotation: true,
-      removalPolicy: destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      removalPolicy: removalPolicyFor(config),
     });
 
     // S3 server access logs can only be delivered to an SSE-S3 bucket, not SSE-KMS.
@@ -86,7 +86,7 @@ export class LakeStack extends Stack {
       enforceSSL: true,
       minimumTLSVersion: 1.2,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy: destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      removalPolicy: removalPolicyFor(config),
       autoDeleteObjects: destroy,
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(config.lake.accessLogRetentionDays) }],
     });

@@ -1,8 +1,8 @@
-import { Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { PlatformConfig } from '../config';
+import { type PlatformConfig, removalPolicyFor } from '../config';
 import type { LogNetwork } from '../constructs/event-log/log-network';
 
 export interface NetworkStackProps extends StackProps {
@@ -35,7 +35,7 @@ export class NetworkStack extends Stack {
     this.zones = config.network.availabilityZones;
     const flowLogs = new logs.LogGroup(this, 'FlowLogs', {
       retention: config.observability.logRetentionDays,
-      removalPolicy: config.dataRemoval === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      removalPolicy: removalPolicyFor(config),
     });
     const vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(config.network.cidr),

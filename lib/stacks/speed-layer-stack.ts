@@ -1,12 +1,12 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { SpeedLayerEnv } from '../../lambdas/speed-layer/env';
-import type { PlatformConfig } from '../config';
+import { type PlatformConfig, removalPolicyFor } from '../config';
 import type { IEventLog } from '../constructs/event-log';
 import { PlatformFunction } from '../constructs/platform-function';
 import { LakePrefix, SPEED_DEAD_LETTER_PREFIX } from '../lake-layout';
@@ -40,7 +40,7 @@ export class SpeedLayerStack extends Stack {
     super(scope, id, props);
     const { config, lake } = props;
     const speed = config.speedLayer;
-    const removalPolicy = config.dataRemoval === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const removalPolicy = removalPolicyFor(config);
 
     const key = new kms.Key(this, 'Key', {
       description: 'Encrypts the speed layer alerts topic and failed-batches queue',

@@ -1,7 +1,7 @@
-import { Annotations, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
-import type { PlatformConfig } from '../config';
+import { type PlatformConfig, removalPolicyFor } from '../config';
 import type { IEventLog } from '../constructs/event-log';
 import { ensureFlinkJar, FlinkApplication, type FlinkJar } from '../constructs/flink-application';
 import { CARD_PROFILES_PREFIX, LakePrefix } from '../lake-layout';
@@ -31,7 +31,7 @@ export class StreamProcessingStack extends Stack {
     super(scope, id, props);
     const { config, lake } = props;
     const stream = config.streamProcessing;
-    const removalPolicy = config.dataRemoval === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const removalPolicy = removalPolicyFor(config);
 
     const key = new kms.Key(this, 'Key', {
       description: 'Encrypts the Flink application state, checkpoints and snapshots',

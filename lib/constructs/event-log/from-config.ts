@@ -1,6 +1,6 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { PlatformConfig } from '../../config';
+import { type PlatformConfig, removalPolicyFor } from '../../config';
 import type { IEventLog } from './event-log';
 import { KinesisEventLog } from './kinesis-event-log';
 import type { LogNetwork } from './log-network';
@@ -11,7 +11,7 @@ import { MskEventLog } from './msk-event-log';
  * the platform that knows which kinds of log exist.
  */
 export function eventLogFromConfig(scope: Construct, id: string, config: PlatformConfig, network?: LogNetwork): IEventLog {
-  const removalPolicy = config.dataRemoval === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+  const removalPolicy = removalPolicyFor(config);
   switch (config.eventLog.type) {
     case 'kinesis': {
       const kinesis = config.eventLog.kinesis;
