@@ -9,7 +9,7 @@ import { DATE_PARTITION, HOUR_PARTITION, LakeTable, type LakeFormat, type Projec
 import { SecureBucket } from '../constructs/secure-bucket';
 import { LakePrefix, SPEED_DEAD_LETTER_PREFIX } from '../lake-layout';
 import { type GlueColumn, transactionColumns, VIEW_NAMES, viewColumns, viewDescription } from '../schemas';
-import { acknowledge } from '../constructs/acknowledge';
+import { acknowledge, AS_PRINTED, DEPLOYED, type PseudoParameters } from '../constructs/acknowledge';
 
 export interface LakeStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -21,8 +21,8 @@ export interface LakeStackProps extends StackProps {
  * own stack instead of importing one: no cross-stack reference to pin, and a
  * readable ARN in policies and cdk-nag findings.
  */
-export function lakeBucketName(config: PlatformConfig, account: string = Aws.ACCOUNT_ID, region: string = Aws.REGION): string {
-  return `${config.name}-lake-${account}-${region}`;
+export function lakeBucketName(config: PlatformConfig, pseudo: PseudoParameters = DEPLOYED): string {
+  return `${config.name}-lake-${pseudo.account}-${pseudo.region}`;
 }
 
 /** Glue names allow lowercase letters, digits and underscores. */
@@ -213,8 +213,7 @@ export class LakeStack extends Stack {
     this.grantLakeKey(grantee, grant.keyActions);
     // The finding is on the policy of the principal, which for a Lambda function is its role, not the function.
     const principal = grantee.grantPrincipal instanceof Construct ? grantee.grantPrincipal : grantee;
-    // cdk-nag prints pseudo-parameters as <AWS::...>.
-    const objectsAsPrinted = `arn:<AWS::Partition>:s3:::${lakeBucketName(this.config, '<AWS::AccountId>', '<AWS::Region>')}/${prefix}/*`;
+    const objectsAsPrinted = `arn:${AS_PRINTED.partition}:s3:::${lakeBucketName(this.config, AS_PRINTED)}/${prefix}/*`;
     acknowledge(principal, { [`AwsSolutions-IAM5[Resource::${objectsAsPrinted}]`]: grant.reason });
   }
 

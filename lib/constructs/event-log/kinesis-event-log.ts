@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import type { ArchiveSourceConfiguration, IEventLog, SpeedLayerSourceOptions } from './event-log';
-import { acknowledge } from '../acknowledge';
+import { acknowledge, AS_PRINTED, DEPLOYED, type PseudoParameters } from '../acknowledge';
 
 export interface KinesisEventLogProps {
   /** Name of the stream. A fixed name lets other stacks build ARNs under it without cross-stack tokens. */
@@ -118,14 +118,14 @@ export class KinesisEventLog extends Construct implements IEventLog {
     if (this.enhancedFanOut) {
       // The Flink source registers (and on stop deregisters) its own consumer under this name.
       kinesis['efo.consumer.name'] = options.consumerName;
-      const consumers = `${this.localStreamArn()}/consumer/${options.consumerName}:*`;
+      const consumers = (pseudo: PseudoParameters) => `${this.localStreamArn(pseudo)}/consumer/${options.consumerName}:*`;
       role.addToPrincipalPolicy(new iam.PolicyStatement({
         actions: ['kinesis:RegisterStreamConsumer', 'kinesis:DeregisterStreamConsumer', 'kinesis:DescribeStreamConsumer'],
-        resources: [this.stream.streamArn, consumers],
+        resources: [this.stream.streamArn, consumers(DEPLOYED)],
       }));
-      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kinesis:SubscribeToShard'], resources: [consumers] }));
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kinesis:SubscribeToShard'], resources: [consumers(DEPLOYED)] }));
       acknowledge(role, {
-        [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kinesis:<AWS::Region>:<AWS::AccountId>:stream/${this.streamName}/consumer/${options.consumerName}:*]`]:
+        [`AwsSolutions-IAM5[Resource::${consumers(AS_PRINTED)}]`]:
           'A consumer ARN ends in its creation time, known only once Flink registers it; the grant is confined to this one consumer name.',
       });
     }
@@ -136,8 +136,8 @@ export class KinesisEventLog extends Construct implements IEventLog {
    * The stream's ARN built from this stack's pseudo-parameters and the stream's
    * fixed name, so that a wildcard under it names no cross-stack token.
    */
-  private localStreamArn(): string {
-    return `arn:${Aws.PARTITION}:kinesis:${Aws.REGION}:${Aws.ACCOUNT_ID}:stream/${this.streamName}`;
+  private localStreamArn(pseudo: PseudoParameters): string {
+    return `arn:${pseudo.partition}:kinesis:${pseudo.region}:${pseudo.account}:stream/${this.streamName}`;
   }
 
   public metricSpeedLayerLag(handler: lambda.IFunction): cloudwatch.IMetric {

@@ -1,4 +1,4 @@
-import { Aws, Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { acknowledge } from '../acknowledge';
+import { acknowledge, AS_PRINTED, DEPLOYED, type PseudoParameters } from '../acknowledge';
 import type { ArchiveSourceConfiguration, IEventLog, SpeedLayerSourceOptions } from './event-log';
 import type { LogNetwork } from './log-network';
 
@@ -134,9 +134,12 @@ export class MskEventLog extends Construct implements IEventLog {
       `IAM auth over TLS, topic ${props.topicName} (${props.partitions} partitions), retention ${props.retention.toHours()} h (the replay horizon)`;
   }
 
-  /** `arn:...:kafka:<region>:<account>:<kind>/<cluster>/*\/<name>`: any incarnation of this cluster name (the ARN's id part is unknown before creation). */
-  private resourceArn(kind: 'cluster' | 'topic' | 'group', name?: string): string {
-    return `arn:${Aws.PARTITION}:kafka:${Aws.REGION}:${Aws.ACCOUNT_ID}:${kind}/${this.props.clusterName}/*${name === undefined ? '' : `/${name}`}`;
+  /**
+   * `arn:...:kafka:<region>:<account>:<kind>/<cluster>/*\/<name>`: any incarnation of this cluster name
+   * (the id part of an MSK ARN is assigned at creation).
+   */
+  private resourceArn(kind: 'cluster' | 'topic' | 'group', name?: string, pseudo: PseudoParameters = DEPLOYED): string {
+    return `arn:${pseudo.partition}:kafka:${pseudo.region}:${pseudo.account}:${kind}/${this.props.clusterName}/*${name === undefined ? '' : `/${name}`}`;
   }
 
   private grantData(grantee: iam.IGrantable, topicActions: string[], group?: string): iam.Grant {
@@ -150,8 +153,7 @@ export class MskEventLog extends Construct implements IEventLog {
     for (const statement of statements) grantee.grantPrincipal.addToPrincipalPolicy(statement);
     const principal = grantee.grantPrincipal;
     if (principal instanceof Construct) {
-      const printed = (kind: string, name?: string) =>
-        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kafka:<AWS::Region>:<AWS::AccountId>:${kind}/${this.props.clusterName}/*${name === undefined ? '' : `/${name}`}]`;
+      const printed = (kind: 'cluster' | 'topic' | 'group', name?: string) => `AwsSolutions-IAM5[Resource::${this.resourceArn(kind, name, AS_PRINTED)}]`;
       const why = 'MSK ARNs carry an id assigned at creation; the grant names this cluster, topic or group and leaves only that id open.';
       acknowledge(principal, {
         [printed('cluster')]: why,
