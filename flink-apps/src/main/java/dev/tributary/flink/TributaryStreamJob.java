@@ -26,6 +26,10 @@ import dev.tributary.flink.views.ViewDefinition;
 import dev.tributary.flink.views.ViewRow;
 import dev.tributary.flink.views.Views;
 import java.time.Duration;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamSource;
@@ -40,6 +44,8 @@ import org.apache.flink.streaming.api.windowing.assigners.WindowAssigner;
 import org.apache.flink.streaming.api.windowing.triggers.Trigger;
 import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The stream processing job of the reference product: parse, deduplicate, route late events,
@@ -53,20 +59,39 @@ import org.apache.flink.util.OutputTag;
  * </pre>
  */
 public final class TributaryStreamJob {
-    /** Managed Flink configures checkpoints itself; a local run gets this interval. */
-    static final Duration LOCAL_CHECKPOINT_INTERVAL = Duration.ofSeconds(10);
+    private static final Logger LOG = LoggerFactory.getLogger(TributaryStreamJob.class);
 
     private TributaryStreamJob() {}
 
     public static void main(String[] args) throws Exception {
         LaunchOptions options = LaunchOptions.parse(args);
         JobProperties properties = new JobProperties(ApplicationProperties.load(options));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        if (options.isLocal()) {
-            env.enableCheckpointing(LOCAL_CHECKPOINT_INTERVAL.toMillis());
-        }
+        // On Managed Flink the service's own configuration must stand as it is, so only a local run passes one.
+        StreamExecutionEnvironment env = options.isLocal()
+                ? StreamExecutionEnvironment.getExecutionEnvironment(localConfiguration(options))
+                : StreamExecutionEnvironment.getExecutionEnvironment();
         JobSettings settings = build(env, properties);
         env.execute(settings.lake().versioned("tributary-stream"));
+    }
+
+    /**
+     * Managed Flink configures checkpoints and restores snapshots itself; a local run gets the same from
+     * its launch options: a checkpoint interval, and with a checkpoint directory, checkpoints kept across
+     * runs and a restore from the newest one.
+     */
+    static Configuration localConfiguration(LaunchOptions options) {
+        Configuration conf = new Configuration();
+        conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, options.checkpointInterval());
+        options.checkpointDir().ifPresent(dir -> {
+            conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, dir.toUri().toString());
+            conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+                    ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        });
+        options.latestCheckpoint().ifPresent(checkpoint -> {
+            LOG.info("Restoring from checkpoint {}", checkpoint);
+            conf.set(StateRecoveryOptions.SAVEPOINT_PATH, checkpoint.toUri().toString());
+        });
+        return conf;
     }
 
     /** Reads the settings (the job's only access to its properties) and builds the whole graph. */

@@ -75,6 +75,6 @@ class ApplicationPropertiesTest {
         assertThatThrownBy(() -> LaunchOptions.parse(new String[] {"--lake", "x"}))
                 .hasMessageContaining("Unknown argument '--lake'");
         assertThatThrownBy(() -> LaunchOptions.parse(new String[] {"--properties"}))
-                .hasMessageContaining("needs a file path");
+                .hasMessageContaining("--properties needs a value");
     }
 }
