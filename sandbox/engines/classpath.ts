@@ -1,0 +1,99 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { FLINK_APPS_DIR } from '../../lib/constructs/flink-application/flink-jar';
+import { requireMaven } from './prerequisites';
+
+/**
+ * The Java engines' classpaths, resolved by Maven from Maven Central once and
+ * cached as plain text, so a normal `up` starts the JVMs without running Maven
+ * (which alone takes seconds). A cache entry is keyed by a hash of the poms it
+ * came from and is rebuilt when either changes or a jar it lists is gone.
+ *
+ * The cache lives beside the pom (sandbox/engines/maven/target/, git-ignored)
+ * rather than in a sandbox home: it describes this machine's Maven repository,
+ * not one sandbox's state, so every home (and every test) shares it.
+ */
+
+/** The engines' own pom: one Maven profile per engine classpath. */
+export const ENGINES_POM = path.join(__dirname, 'maven', 'pom.xml');
+export const CLASSPATH_CACHE_DIR = path.join(__dirname, 'maven', 'target');
+export const FLINK_APPS_POM = path.join(FLINK_APPS_DIR, 'pom.xml');
+
+/** Profiles of sandbox/engines/maven/pom.xml. */
+export type EngineProfile = 'kafka' | 's3proxy' | 'flink-logging';
+
+/** Flink's job class, the entry point of the shaded jar. */
+export const FLINK_MAIN_CLASS = 'dev.tributary.flink.TributaryStreamJob';
+
+function hashOf(files: string[], extra: string): string {
+  const hash = createHash('sha256').update(extra);
+  for (const file of files) hash.update(fs.readFileSync(file));
+  return hash.digest('hex');
+}
+
+/** A cached classpath if its key matches and every entry still exists. */
+function readCache(name: string, key: string): string[] | undefined {
+  const file = path.join(CLASSPATH_CACHE_DIR, `${name}.classpath`);
+  try {
+    if (fs.readFileSync(`${file}.key`, 'utf8').trim() !== key) return undefined;
+    const entries = fs.readFileSync(file, 'utf8').trim().split(path.delimiter).filter(Boolean);
+    return entries.length && entries.every((entry) => fs.existsSync(entry)) ? entries : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs `mvn dependency:build-classpath` and caches its output. Note the flag
+ * is `-DincludeScope`, not `-Dmdep.includeScope`: maven-dependency-plugin 3.x
+ * ignores the latter and silently returns the test scope (junit and all).
+ */
+function resolve(name: string, key: string, pom: string, mavenArgs: string[], why: string): string[] {
+  requireMaven(why);
+  fs.mkdirSync(CLASSPATH_CACHE_DIR, { recursive: true });
+  const file = path.join(CLASSPATH_CACHE_DIR, `${name}.classpath`);
+  const tmp = `${file}.${process.pid}.tmp`;
+  process.stderr.write(`Resolving the ${name} classpath with Maven (once; cached in ${CLASSPATH_CACHE_DIR}) ...\n`);
+  const result = spawnSync('mvn', ['-B', '-q', '-ntp', '-f', pom, ...mavenArgs, 'dependency:build-classpath', `-Dmdep.outputFile=${tmp}`], {
+    encoding: 'utf8',
+  });
+  if (result.status !== 0 || !fs.existsSync(tmp)) {
+    const output = `${result.stdout ?? ''}\n${result.stderr ?? ''}`;
+    const reason = output.split('\n').find((l) => /Could not (find|resolve|transfer) artifact/.test(l)) ?? output.split('\n').find((l) => l.includes('[ERROR]'));
+    throw new Error(`Could not resolve the ${name} classpath with Maven: ${(reason ?? output.trim().slice(-400)).replace(/^\[ERROR\]\s*/, '')}`);
+  }
+  const entries = fs.readFileSync(tmp, 'utf8').trim().split(path.delimiter).filter(Boolean);
+  fs.renameSync(tmp, file);
+  fs.writeFileSync(`${file}.key`, `${key}\n`);
+  return entries;
+}
+
+/** The jars of one engine profile (kafka, s3proxy, flink-logging), resolved once. */
+export function engineClasspath(profile: EngineProfile): string[] {
+  const key = hashOf([ENGINES_POM], profile);
+  return readCache(profile, key) ?? resolve(profile, key, ENGINES_POM, [`-P${profile}`], `resolve the ${profile} jars from Maven Central`);
+}
+
+/** Flink's runtime as flink-apps/pom.xml declares it: its `provided` scope (what Managed Flink supplies). */
+export function flinkProvidedClasspath(): string[] {
+  const key = hashOf([FLINK_APPS_POM], 'flink-provided');
+  return readCache('flink-provided', key) ?? resolve('flink-provided', key, FLINK_APPS_POM, ['-DincludeScope=provided'], 'resolve the Flink runtime jars');
+}
+
+/**
+ * What a local Flink job runs with: the shaded jar first (the code exactly as
+ * Managed Flink gets it), then the Flink runtime, then a log4j2 binding.
+ */
+export function flinkRuntimeClasspath(jar: string): string[] {
+  return [jar, ...flinkProvidedClasspath(), ...engineClasspath('flink-logging')];
+}
+
+/** The `--add-opens` flags Kryo needs on Java 17, from `<java17.opens>` in flink-apps/pom.xml (one list for tests, bench and sandbox). */
+export function flinkJavaOpens(): string[] {
+  const pom = fs.readFileSync(FLINK_APPS_POM, 'utf8');
+  const opens = /<java17\.opens>([^<]*)<\/java17\.opens>/.exec(pom);
+  if (!opens) throw new Error(`${FLINK_APPS_POM} has no <java17.opens> property; the Flink job needs its --add-opens flags on Java 17`);
+  return opens[1].trim().split(/\s+/);
+}
