@@ -2,38 +2,8 @@ import { Stack } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { DATE_PARTITION, HOUR_PARTITION, type LakeFormat, type ProjectedPartition } from '../lake-catalog';
 import type { GlueColumn } from '../schemas';
-
-/** How the files under a table's prefix are stored. */
-export type LakeFormat = 'parquet' | 'json';
-
-/** First day partition projection enumerates; queries should always bound `dt`. */
-export const PROJECTION_START_DATE = '2020-01-01';
-
-/** A projected partition key of a lake table. */
-export interface ProjectedPartition {
-  readonly name: string;
-  /** Athena partition projection parameters for this key, without the `projection.<name>.` prefix. */
-  readonly projection: Record<string, string>;
-}
-
-/** `dt=yyyy-MM-dd`, the UTC day. */
-export const DATE_PARTITION: ProjectedPartition = {
-  name: 'dt',
-  projection: { type: 'date', format: 'yyyy-MM-dd', range: `${PROJECTION_START_DATE},NOW`, interval: '1', 'interval.unit': 'DAYS' },
-};
-
-/** `hr=HH`, the UTC hour. */
-export const HOUR_PARTITION: ProjectedPartition = {
-  name: 'hr',
-  projection: { type: 'integer', range: '0,23', digits: '2' },
-};
-
-/** `v=<n>`, the output version of a stream view: a Kappa replay writes n+1 beside n. */
-export const VERSION_PARTITION: ProjectedPartition = {
-  name: 'v',
-  projection: { type: 'integer', range: '1,9999' },
-};
 
 export interface LakeTableProps {
   readonly database: glue.CfnDatabase;

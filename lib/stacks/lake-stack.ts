@@ -5,10 +5,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
 import { type PlatformConfig, removalPolicyFor } from '../config';
-import { DATE_PARTITION, HOUR_PARTITION, LakeTable, type LakeFormat, type ProjectedPartition, VERSION_PARTITION } from '../constructs/lake-table';
+import { LakeTable } from '../constructs/lake-table';
+import { lakeTables } from '../lake-catalog';
+import { LakePrefix } from '../lake-layout';
 import { SecureBucket } from '../constructs/secure-bucket';
-import { LakePrefix, SPEED_DEAD_LETTER_PREFIX } from '../lake-layout';
-import { type GlueColumn, transactionColumns, VIEW_NAMES, viewColumns, viewDescription } from '../schemas';
 import { acknowledge, AS_PRINTED, DEPLOYED, type PseudoParameters } from '../constructs/acknowledge';
 
 export interface LakeStackProps extends StackProps {
@@ -28,27 +28,6 @@ export function lakeBucketName(config: PlatformConfig, pseudo: PseudoParameters 
 /** Glue names allow lowercase letters, digits and underscores. */
 export const glueName = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]+/g, '_');
 
-/** Columns of the speed layer's dead-letter records (deadletter/speed/), one JSON line per rejected record. */
-const SPEED_DEAD_LETTER_COLUMNS: GlueColumn[] = [
-  { name: 'reason', type: 'string', comment: 'undecodable | bad_json | schema_violation' },
-  { name: 'detail', type: 'string', comment: 'what exactly was wrong, for a person' },
-  { name: 'errors', type: 'array<struct<path:string,message:string>>', comment: 'schema violations (JSON Pointer and message)' },
-  { name: 'event_source', type: 'string', comment: 'aws:kinesis or aws:kafka' },
-  { name: 'stream', type: 'string', comment: 'stream ARN or topic' },
-  { name: 'shard_id', type: 'string', comment: 'shard, or topic-partition' },
-  { name: 'sequence_number', type: 'string', comment: 'sequence number, or offset' },
-  { name: 'partition_key', type: 'string' },
-  { name: 'arrival_time', type: 'bigint', comment: 'when the log accepted the record, epoch ms' },
-  { name: 'data_base64', type: 'string', comment: 'the record exactly as received' },
-];
-
-/** Columns of the stream job's rejected records (views/dead_letter/), written beside its views. */
-const STREAM_DEAD_LETTER_COLUMNS: GlueColumn[] = [
-  { name: 'raw', type: 'string', comment: 'the record as received' },
-  { name: 'reason', type: 'string', comment: 'why the job rejected it' },
-  { name: 'received_at', type: 'bigint', comment: 'epoch ms' },
-];
-
 /**
  * Storage and catalog: the lake bucket (raw/, speed/, views/, deadletter/), the
  * Athena results bucket, their access-log bucket, the key that encrypts them,
@@ -60,11 +39,10 @@ export class LakeStack extends Stack {
   public readonly bucketName: string;
   public readonly queryResultsBucket: s3.Bucket;
   public readonly database: glue.CfnDatabase;
+  /** Every table of lib/lake-catalog.ts, by table name. */
+  public readonly tables: ReadonlyMap<string, LakeTable>;
   public readonly rawTable: LakeTable;
-  public readonly speedTables: LakeTable[];
-  public readonly speedDeadLetterTable: LakeTable;
   /** One table per stream view (views/<name>/), partitioned by version, date and hour. */
-  public readonly viewTables: LakeTable[];
   private readonly config: PlatformConfig;
 
   constructor(scope: Construct, id: string, props: LakeStackProps) {
@@ -133,26 +111,11 @@ export class LakeStack extends Stack {
       },
     });
 
-    const table = (id: string, tableName: string, prefix: string, description: string, format: LakeFormat, columns: GlueColumn[], partitions?: ProjectedPartition[]) =>
-      new LakeTable(this, id, { database: this.database, bucket: this.bucket, tableName, prefix, description, format, columns, partitions });
-
-    this.rawTable = table('RawTransactions', 'raw_transactions', LakePrefix.raw,
-      'Every Transaction as it was on the event log (the master dataset), written by the raw archive.', 'parquet', transactionColumns());
-
-    this.speedTables = (['spend_per_card_minute', 'spend_per_customer_hour', 'alerts'] as const).map((view) =>
-      table(`Speed-${view}`, `speed_${view}`, `${LakePrefix.speed}/${view}`,
-        `Speed layer: ${viewDescription(view)}${view === 'alerts' ? '' : ' Partial sums per batch: add them up.'}`, 'json', viewColumns(view)));
-
-    const versioned = [VERSION_PARTITION, DATE_PARTITION, HOUR_PARTITION];
-    this.viewTables = [
-      ...VIEW_NAMES.map((view) =>
-        table(`View-${view}`, `views_${view}`, `${LakePrefix.views}/${view}`, `Stream processing: ${viewDescription(view)}`, 'parquet', viewColumns(view), versioned)),
-      table('View-dead_letter', 'views_dead_letter', `${LakePrefix.views}/dead_letter`,
-        'Records the stream job rejected, with the reason.', 'parquet', STREAM_DEAD_LETTER_COLUMNS, versioned),
-    ];
-
-    this.speedDeadLetterTable = table('SpeedDeadLetters', 'deadletter_speed', SPEED_DEAD_LETTER_PREFIX,
-      'Records the speed layer rejected, with the reason and the record as received.', 'json', SPEED_DEAD_LETTER_COLUMNS);
+    this.tables = new Map(lakeTables().map((spec) => [
+      spec.tableName,
+      new LakeTable(this, spec.id, { database: this.database, bucket: this.bucket, ...spec }),
+    ]));
+    this.rawTable = this.tables.get('raw_transactions')!;
   }
 
   /**

@@ -1,0 +1,109 @@
+import { LakePrefix, SPEED_DEAD_LETTER_PREFIX } from './lake-layout';
+import { type GlueColumn, transactionColumns, VIEW_NAMES, viewColumns, viewDescription } from './schemas';
+
+/**
+ * Every table of the lake: name, prefix, format, columns and partition keys.
+ * The one list both serving layers are built from: the Glue tables that Athena
+ * queries in the cloud (LakeStack) and the DuckDB views of the sandbox, so the
+ * same SQL finds the same tables in both. Free of CDK on purpose: the sandbox
+ * loads it without the construct library.
+ */
+
+/** How the files under a table's prefix are stored. */
+export type LakeFormat = 'parquet' | 'json';
+
+/** First day partition projection enumerates; queries should always bound `dt`. */
+export const PROJECTION_START_DATE = '2020-01-01';
+
+/** A projected partition key of a lake table. */
+export interface ProjectedPartition {
+  readonly name: string;
+  /** Athena partition projection parameters for this key, without the `projection.<name>.` prefix. */
+  readonly projection: Record<string, string>;
+}
+
+/** `dt=yyyy-MM-dd`, the UTC day. */
+export const DATE_PARTITION: ProjectedPartition = {
+  name: 'dt',
+  projection: { type: 'date', format: 'yyyy-MM-dd', range: `${PROJECTION_START_DATE},NOW`, interval: '1', 'interval.unit': 'DAYS' },
+};
+
+/** `hr=HH`, the UTC hour. */
+export const HOUR_PARTITION: ProjectedPartition = {
+  name: 'hr',
+  projection: { type: 'integer', range: '0,23', digits: '2' },
+};
+
+/** `v=<n>`, the output version of a stream view: a Kappa replay writes n+1 beside n. */
+export const VERSION_PARTITION: ProjectedPartition = {
+  name: 'v',
+  projection: { type: 'integer', range: '1,9999' },
+};
+
+/** Columns of the speed layer's dead-letter records (deadletter/speed/), one JSON line per rejected record. */
+export const SPEED_DEAD_LETTER_COLUMNS: GlueColumn[] = [
+  { name: 'reason', type: 'string', comment: 'undecodable | bad_json | schema_violation' },
+  { name: 'detail', type: 'string', comment: 'what exactly was wrong, for a person' },
+  { name: 'errors', type: 'array<struct<path:string,message:string>>', comment: 'schema violations (JSON Pointer and message)' },
+  { name: 'event_source', type: 'string', comment: 'aws:kinesis or aws:kafka' },
+  { name: 'stream', type: 'string', comment: 'stream ARN or topic' },
+  { name: 'shard_id', type: 'string', comment: 'shard, or topic-partition' },
+  { name: 'sequence_number', type: 'string', comment: 'sequence number, or offset' },
+  { name: 'partition_key', type: 'string' },
+  { name: 'arrival_time', type: 'bigint', comment: 'when the log accepted the record, epoch ms' },
+  { name: 'data_base64', type: 'string', comment: 'the record exactly as received' },
+];
+
+/** Columns of the stream job's rejected records (views/dead_letter/), written beside its views. */
+export const STREAM_DEAD_LETTER_COLUMNS: GlueColumn[] = [
+  { name: 'raw', type: 'string', comment: 'the record as received' },
+  { name: 'reason', type: 'string', comment: 'why the job rejected it' },
+  { name: 'received_at', type: 'bigint', comment: 'epoch ms' },
+];
+
+export interface LakeTableSpec {
+  /** Construct id of the Glue table in LakeStack. */
+  readonly id: string;
+  readonly tableName: string;
+  /** Key prefix of the table's data, without a leading or trailing slash. */
+  readonly prefix: string;
+  readonly description: string;
+  readonly format: LakeFormat;
+  readonly columns: GlueColumn[];
+  /** Partition keys, outermost first. */
+  readonly partitions: ProjectedPartition[];
+}
+
+const HOURLY = [DATE_PARTITION, HOUR_PARTITION];
+const VERSIONED = [VERSION_PARTITION, DATE_PARTITION, HOUR_PARTITION];
+
+/** The lake's tables, in the order LakeStack creates them. */
+export function lakeTables(): LakeTableSpec[] {
+  return [
+    {
+      id: 'RawTransactions', tableName: 'raw_transactions', prefix: LakePrefix.raw, format: 'parquet', partitions: HOURLY,
+      description: 'Every Transaction as it was on the event log (the master dataset), written by the raw archive.',
+      columns: transactionColumns(),
+    },
+    ...(['spend_per_card_minute', 'spend_per_customer_hour', 'alerts'] as const).map((view): LakeTableSpec => ({
+      id: `Speed-${view}`, tableName: `speed_${view}`, prefix: `${LakePrefix.speed}/${view}`, format: 'json', partitions: HOURLY,
+      description: `Speed layer: ${viewDescription(view)}${view === 'alerts' ? '' : ' Partial sums per batch: add them up.'}`,
+      columns: viewColumns(view),
+    })),
+    ...VIEW_NAMES.map((view): LakeTableSpec => ({
+      id: `View-${view}`, tableName: `views_${view}`, prefix: `${LakePrefix.views}/${view}`, format: 'parquet', partitions: VERSIONED,
+      description: `Stream processing: ${viewDescription(view)}`,
+      columns: viewColumns(view),
+    })),
+    {
+      id: 'View-dead_letter', tableName: 'views_dead_letter', prefix: `${LakePrefix.views}/dead_letter`, format: 'parquet', partitions: VERSIONED,
+      description: 'Records the stream job rejected, with the reason.',
+      columns: STREAM_DEAD_LETTER_COLUMNS,
+    },
+    {
+      id: 'SpeedDeadLetters', tableName: 'deadletter_speed', prefix: SPEED_DEAD_LETTER_PREFIX, format: 'json', partitions: HOURLY,
+      description: 'Records the speed layer rejected, with the reason and the record as received.',
+      columns: SPEED_DEAD_LETTER_COLUMNS,
+    },
+  ];
+}
