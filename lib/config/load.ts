@@ -107,7 +107,7 @@ export function parseConfig(profile: string, candidate: unknown): PlatformConfig
  * Builds the configuration for the profile selected with `-c profile=NAME`:
  * the defaults, then the profile from `cdk.json`, then any `-c section.key=value`.
  */
-export function loadConfig(node: Node): { profile: string; config: PlatformConfig } {
+export function loadConfig(node: Pick<Node, 'tryGetContext' | 'getAllContext'>): { profile: string; config: PlatformConfig } {
   const profile = String(node.tryGetContext('profile') ?? DEFAULT_PROFILE);
   const profiles = node.tryGetContext('profiles');
   if (!isObject(profiles)) {
