@@ -1,0 +1,100 @@
+import * as path from 'node:path';
+import { ensureFlinkJar } from '../../lib/constructs/flink-application/flink-jar';
+import { SandboxSettings } from '../settings';
+import { FLINK_MAIN_CLASS, flinkJavaOpens, flinkRuntimeClasspath } from './classpath';
+import { log4j2Properties, writeEngineConfig } from './config';
+import { requireJava } from './prerequisites';
+import { ProcessRecord, Supervisor, processMarker } from './supervisor';
+
+/**
+ * The sandbox's stand-in for Managed Service for Apache Flink: the same
+ * shaded jar, run by `java` with Flink's runtime (flink-apps' provided scope)
+ * beside it, so `StreamExecutionEnvironment` starts a local MiniCluster in
+ * that JVM. The job reads its property groups from `--properties <file>`
+ * instead of the Managed Flink runtime.
+ */
+
+/**
+ * The jar's optional connectors per log: the `kinesis` Maven profile of
+ * flink-apps/pom.xml for Kinesis (KinesisEventLog.FLINK_MAVEN_PROFILES; not
+ * imported here, as that module loads aws-cdk-lib), none for Kafka.
+ */
+export function flinkProfiles(settings: SandboxSettings): string[] {
+  return settings.log === 'kinesis' ? ['kinesis'] : [];
+}
+
+/** What DefaultExecutionGraph logs when the job is scheduled: `Job <name> (<id>) switched from state CREATED to RUNNING.` */
+export const FLINK_RUNNING_LINE = /Job .* switched from state \w+ to RUNNING\./;
+
+export interface FlinkJobOptions {
+  /** The process (and log file) name, e.g. `flink-stream` or `flink-replay-v2`. */
+  name: string;
+  /** The job's property groups as JSON (the local stand-in for Managed Flink's runtime properties). */
+  propertiesFile: string;
+  /** Further job arguments, e.g. `['--checkpoints', dir, '--checkpoint-interval-ms', '5000']`. */
+  extraArgs?: string[];
+  /** The shaded jar. Default: built or reused by ensureFlinkJar with the log's profiles. */
+  jar?: string;
+  /** JVM heap. Default 1g. */
+  heap?: string;
+  /** Default 120 s (the first run of a MiniCluster on two cores takes a while). */
+  readyTimeoutMs?: number;
+}
+
+export interface JavaCommand {
+  command: string;
+  args: string[];
+  marker: string;
+}
+
+/** The Flink job's command line, given its classpath, `--add-opens` flags and log4j2 file. */
+export function flinkJobCommand(
+  settings: SandboxSettings,
+  options: Pick<FlinkJobOptions, 'name' | 'propertiesFile' | 'extraArgs' | 'heap'>,
+  classpath: string[],
+  opens: string[],
+  log4jFile: string,
+): JavaCommand {
+  const marker = processMarker(settings, options.name);
+  const heap = options.heap ?? '1g';
+  return {
+    command: 'java',
+    args: [
+      marker,
+      ...opens,
+      `-Xmx${heap}`,
+      '-XX:+ExitOnOutOfMemoryError',
+      `-Dlog4j2.configurationFile=${log4jFile}`,
+      '-cp',
+      classpath.join(path.delimiter),
+      FLINK_MAIN_CLASS,
+      '--properties',
+      path.resolve(options.propertiesFile),
+      ...(options.extraArgs ?? []),
+    ],
+    marker,
+  };
+}
+
+/**
+ * Starts a Flink job as its own JVM and resolves once the job is RUNNING
+ * (from its log). The jar must be current: by default ensureFlinkJar builds
+ * it with Maven when it is missing or older than flink-apps/src.
+ */
+export async function startFlinkJob(supervisor: Supervisor, settings: SandboxSettings, options: FlinkJobOptions): Promise<ProcessRecord> {
+  requireJava();
+  const jar = options.jar ?? ensureFlinkJar(flinkProfiles(settings)).path;
+  const log4j = writeEngineConfig(
+    settings,
+    'flink-log4j2.properties',
+    log4j2Properties(['org.apache.flink.runtime.executiongraph.DefaultExecutionGraph', 'dev.tributary']),
+  );
+  const { command, args, marker } = flinkJobCommand(settings, options, flinkRuntimeClasspath(jar), flinkJavaOpens(), log4j);
+  return supervisor.start({
+    name: options.name,
+    command,
+    args,
+    marker,
+    ready: { logLine: FLINK_RUNNING_LINE, timeoutMs: options.readyTimeoutMs ?? 120_000 },
+  });
+}

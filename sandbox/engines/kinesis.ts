@@ -1,0 +1,61 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { SandboxSettings, sandboxDirs } from '../settings';
+import { requireKinesisLocal } from './prerequisites';
+import { ProcessRecord, Supervisor, processMarker } from './supervisor';
+
+/**
+ * The sandbox's stand-in for Kinesis Data Streams: kinesis-local (the npm
+ * build of kinesis-mock) as a node process, plain HTTP on `ports.kinesis`.
+ * The SDK v3 Kinesis client speaks HTTP/2 by default: clients of this
+ * endpoint pass `requestHandler: new NodeHttpHandler()`.
+ *
+ * Persistence: kinesis-mock keeps its streams in memory and, with
+ * SHOULD_PERSIST_DATA, writes all of them as one JSON file
+ * (`<home>/kinesis/kinesis-data.json`) every PERSIST_INTERVAL and when it is
+ * stopped with SIGTERM, and loads it at start, so a second `up` resumes with
+ * every stream and record. A crash (SIGKILL) loses at most the last interval.
+ * The whole state is rewritten each time, so very large streams make it slow;
+ * records expire after the stream's retention (24 h by default) as on AWS.
+ */
+
+export const KINESIS_ENGINE = 'kinesis-local';
+
+/** How often kinesis-mock writes its state file. */
+export const KINESIS_PERSIST_INTERVAL = '5s';
+
+export function kinesisEnvironment(settings: SandboxSettings, main: string): Record<string, string> {
+  const dirs = sandboxDirs(settings);
+  return {
+    KINESIS_MOCK_PLAIN_PORT: String(settings.ports.kinesis),
+    KINESIS_MOCK_TLS_PORT: String(settings.ports.kinesisTls),
+    // Read relative to the working directory otherwise, and the process runs in <home>/kinesis.
+    KINESIS_MOCK_CERT_PATH: path.join(path.dirname(main), 'server.json'),
+    AWS_REGION: settings.region,
+    AWS_ACCOUNT_ID: settings.accountId,
+    SHOULD_PERSIST_DATA: 'true',
+    LOAD_DATA_IF_EXISTS: 'true',
+    PERSIST_PATH: dirs.kinesis,
+    PERSIST_INTERVAL: KINESIS_PERSIST_INTERVAL,
+    LOG_LEVEL: 'WARN',
+  };
+}
+
+/** Starts kinesis-local and resolves once its plain HTTP port accepts connections. */
+export async function startKinesis(supervisor: Supervisor, settings: SandboxSettings, options: { readyTimeoutMs?: number } = {}): Promise<ProcessRecord> {
+  const main = requireKinesisLocal(settings.repoRoot);
+  const dirs = sandboxDirs(settings);
+  fs.mkdirSync(dirs.kinesis, { recursive: true });
+  const marker = processMarker(settings, KINESIS_ENGINE);
+  return supervisor.start({
+    name: KINESIS_ENGINE,
+    command: process.execPath,
+    // kinesis-local ignores arguments: the marker is there for /proc/<pid>/cmdline only.
+    args: [main, marker],
+    cwd: dirs.kinesis,
+    env: kinesisEnvironment(settings, main),
+    marker,
+    ports: [settings.ports.kinesis, settings.ports.kinesisTls],
+    ready: { port: settings.ports.kinesis, timeoutMs: options.readyTimeoutMs ?? 60_000 },
+  });
+}
