@@ -5,13 +5,13 @@ import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import type { SpeedLayerEnv } from '../../lambdas/speed-layer/env';
 import { type PlatformConfig, removalPolicyFor } from '../config';
 import type { IEventLog } from '../constructs/event-log';
 import { PlatformFunction } from '../constructs/platform-function';
 import { LakePrefix, SPEED_DEAD_LETTER_PREFIX } from '../lake-layout';
 import type { LakeStack } from './lake-stack';
 import { acknowledge } from '../constructs/acknowledge';
+import { SPEED_LAYER_METRICS, speedLayerEnvironment } from '../speed-layer-environment';
 
 export interface SpeedLayerStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -20,7 +20,7 @@ export interface SpeedLayerStackProps extends StackProps {
 }
 
 /** Where the handler's Powertools EMF metrics land: namespace, and the `service` dimension Powertools adds. */
-export const SPEED_LAYER_METRICS = { namespace: 'Tributary', service: 'speed-layer' } as const;
+export { SPEED_LAYER_METRICS };
 
 /** Variables the Node.js runtime itself reads, not the handler (set by PlatformFunction); the env contract test allows exactly these. */
 export const RUNTIME_ENVIRONMENT_KEYS = ['NODE_OPTIONS'] as const;
@@ -66,15 +66,7 @@ export class SpeedLayerStack extends Stack {
       enforceSSL: true,
     });
 
-    const environment: SpeedLayerEnv = {
-      LAKE_BUCKET_NAME: lake.bucket.bucketName,
-      SPEED_PREFIX: LakePrefix.speed,
-      DEAD_LETTER_PREFIX: SPEED_DEAD_LETTER_PREFIX,
-      ALERTS_TOPIC_ARN: this.alertsTopic.topicArn,
-      POWERTOOLS_SERVICE_NAME: SPEED_LAYER_METRICS.service,
-      POWERTOOLS_METRICS_NAMESPACE: SPEED_LAYER_METRICS.namespace,
-      POWERTOOLS_LOG_LEVEL: 'INFO',
-    };
+    const environment = speedLayerEnvironment({ bucketName: lake.bucket.bucketName, alertsTopicArn: this.alertsTopic.topicArn });
 
     this.handler = new PlatformFunction(this, 'Handler', {
       description: 'Tributary speed layer: speed view, fraud rules R1/R2, alerts',
