@@ -5,6 +5,7 @@ import { type PlatformConfig, removalPolicyFor } from '../config';
 import type { IEventLog } from '../constructs/event-log';
 import { ensureFlinkJar, FlinkApplication, type FlinkJar } from '../constructs/flink-application';
 import { CARD_PROFILES_PREFIX, LakePrefix } from '../lake-layout';
+import { streamJobPropertyGroups } from '../stream-job-properties';
 import { type LakeStack, lakeBucketName } from './lake-stack';
 
 export interface StreamProcessingStackProps extends StackProps {
@@ -54,19 +55,7 @@ export class StreamProcessingStack extends Stack {
       description: `Tributary stream processing: views and fraud rules, writing v=${stream.outputVersion}`,
       runtime: FLINK_RUNTIME,
       jarPath: jar.path,
-      propertyGroups: {
-        Job: {
-          'lake.root': `s3://${lakeBucketName(config)}`,
-          'output.version': String(stream.outputVersion),
-          'profiles.path': `s3://${lakeBucketName(config)}/${CARD_PROFILES_PREFIX}/`,
-          'dedupe.ttl.hours': String(stream.dedupeTtlHours),
-          'watermark.max-out-of-orderness.ms': String(stream.maxOutOfOrdernessMs),
-          'watermark.idleness.ms': String(stream.idlenessMs),
-          'allowed-lateness.ms': String(stream.allowedLatenessMs),
-        },
-        // Alerts are served from the alerts view in the lake, committed exactly once per checkpoint.
-        Alerts: { sink: 'none' },
-      },
+      propertyGroups: streamJobPropertyGroups(config, `s3://${lakeBucketName(config)}`),
       parallelism: stream.parallelism,
       parallelismPerKpu: stream.parallelismPerKpu,
       autoScaling: stream.autoScaling,
