@@ -64,6 +64,11 @@ class KafkaReader implements LogReader {
     this.consumer.on(GROUP_JOIN, ({ payload }) => {
       this.assigned.clear();
       for (const partition of payload.memberAssignment[log.topic] ?? []) this.assigned.add(partition);
+      // Nothing is fetched until a read asks for it. Pausing here rather than after run(): run() can return
+      // before the group exists (kafkajs restarts a consumer whose first join fails, e.g. while the broker's
+      // group coordinator is still loading), and a restarted consumer starts unpaused.
+      const idle = [...this.assigned].filter((partition) => !this.pending.has(partition));
+      if (idle.length > 0) this.consumer.pause([{ topic: log.topic, partitions: idle }]);
       this.waiters.splice(0).forEach((wake) => wake());
     });
     this.consumer.on(REBALANCING, () => this.assigned.clear());
@@ -80,10 +85,9 @@ class KafkaReader implements LogReader {
       await this.consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
+        // A batch nobody asked for (fetched before the pause above took effect) pauses its partition and is dropped.
         eachBatch: async (payload) => this.onBatch(payload),
       });
-      // Nothing is fetched until a read asks for it.
-      this.consumer.pause([{ topic: this.log.topic }]);
     })();
     return this.started;
   }
