@@ -12,17 +12,23 @@ import { ProcessRecord, Supervisor, processMarker } from './supervisor';
  *
  * Persistence: kinesis-mock keeps its streams in memory and, with
  * SHOULD_PERSIST_DATA, writes all of them as one JSON file
- * (`<home>/kinesis/kinesis-data.json`) every PERSIST_INTERVAL and when it is
- * stopped with SIGTERM, and loads it at start, so a second `up` resumes with
- * every stream and record. A crash (SIGKILL) loses at most the last interval.
- * The whole state is rewritten each time, so very large streams make it slow;
- * records expire after the stream's retention (24 h by default) as on AWS.
+ * (`<home>/kinesis/kinesis-data.json`) every PERSIST_INTERVAL and once more
+ * when SIGTERM ends it, and loads it at start, so a second `up` resumes with
+ * every stream and record. Two limits, found by trying:
+ * - After SIGTERM it waits for clients' open (keep-alive) connections to
+ *   close and stops its timed writes meanwhile; with a client still
+ *   connected it neither exits nor writes. So stopping first waits for one
+ *   timed write after the stop began (`flush`), then SIGTERM, then SIGKILL
+ *   after a few seconds: nothing accepted before the stop is lost.
+ * - A crash (SIGKILL without that wait) loses up to one interval. The whole
+ *   state is rewritten every interval, so very large streams make it slow;
+ *   records expire after the stream's retention (24 h by default) as on AWS.
  */
 
 export const KINESIS_ENGINE = 'kinesis-local';
 
 /** How often kinesis-mock writes its state file. */
-export const KINESIS_PERSIST_INTERVAL = '5s';
+export const KINESIS_PERSIST_INTERVAL_MS = 2000;
 
 export function kinesisEnvironment(settings: SandboxSettings, main: string): Record<string, string> {
   const dirs = sandboxDirs(settings);
@@ -36,7 +42,7 @@ export function kinesisEnvironment(settings: SandboxSettings, main: string): Rec
     SHOULD_PERSIST_DATA: 'true',
     LOAD_DATA_IF_EXISTS: 'true',
     PERSIST_PATH: dirs.kinesis,
-    PERSIST_INTERVAL: KINESIS_PERSIST_INTERVAL,
+    PERSIST_INTERVAL: `${KINESIS_PERSIST_INTERVAL_MS}ms`,
     LOG_LEVEL: 'WARN',
   };
 }
@@ -56,6 +62,8 @@ export async function startKinesis(supervisor: Supervisor, settings: SandboxSett
     env: kinesisEnvironment(settings, main),
     marker,
     ports: [settings.ports.kinesis, settings.ports.kinesisTls],
+    flush: { file: path.join(dirs.kinesis, 'kinesis-data.json'), timeoutMs: KINESIS_PERSIST_INTERVAL_MS + 1000 },
+    stopTimeoutMs: 3000,
     ready: { port: settings.ports.kinesis, timeoutMs: options.readyTimeoutMs ?? 60_000 },
   });
 }

@@ -32,6 +32,10 @@ export interface ProcessRecord {
   startedAt: string;
   /** The process that started it: while that one lives, the engines belong to a running sandbox. */
   owner: { pid: number; startTicks?: number };
+  /** See {@link ProcessSpec.stopTimeoutMs}. */
+  stopTimeoutMs?: number;
+  /** See {@link ProcessSpec.flush}. */
+  flush?: { file: string; timeoutMs: number };
 }
 
 /** What to start and how to know it is ready. */
@@ -47,6 +51,15 @@ export interface ProcessSpec {
   /** Ports it listens on, for `down` and for humans reading processes.json. */
   ports?: number[];
   ready?: Readiness;
+  /** Time between SIGTERM and SIGKILL for this process, instead of the supervisor's. */
+  stopTimeoutMs?: number;
+  /**
+   * A state file the process rewrites on a timer. Before SIGTERM, stopping
+   * waits (up to `timeoutMs`) until the file was rewritten after the stop
+   * began, so that even a process that then has to be killed (one that will
+   * not exit while clients hold connections open) keeps everything it had accepted.
+   */
+  flush?: { file: string; timeoutMs: number };
 }
 
 /** Ready when every given condition holds. */
@@ -251,17 +264,21 @@ export class Supervisor {
    * processes that are already gone are dropped.
    */
   async clearLeftovers(): Promise<ProcessRecord[]> {
-    const live = this.recorded().filter((r) => !this.tracked.has(r.name) && isStillOurs(r));
-    const owned = live.filter((r) => r.owner.pid !== process.pid && ownerAlive(r.owner));
-    if (owned.length) {
-      const list = owned.map((r) => `${r.name} (pid ${r.pid})`).join(', ');
+    const own = (r: ProcessRecord) => [...this.tracked.values()].some((t) => t.record.pid === r.pid);
+    const live = this.recorded().filter((r) => !own(r) && isStillOurs(r));
+    const orphans = live.filter((r) => !ownerAlive(r.owner));
+    // Owned by this very process (another Supervisor instance here) is neither an orphan nor a rival.
+    const rivals = live.filter((r) => r.owner.pid !== process.pid && ownerAlive(r.owner));
+    if (rivals.length) {
+      const list = rivals.map((r) => `${r.name} (pid ${r.pid})`).join(', ');
       throw new SandboxAlreadyRunningError(
-        `another sandbox run (pid ${owned[0].owner.pid}) is using ${this.settings.home}: ${list}; stop it first (Ctrl-C there, or \`down\`)`,
+        `another sandbox run (pid ${rivals[0].owner.pid}) is using ${this.settings.home}: ${list}; stop it first (Ctrl-C there, or \`down\`)`,
       );
     }
-    for (const record of live) await this.stopRecord(record);
-    this.update((records) => records.filter((r) => this.tracked.has(r.name)));
-    return live;
+    for (const record of orphans) await this.stopRecord(record);
+    const keep = new Set(live.filter((r) => !orphans.includes(r)).map((r) => r.pid));
+    this.update((records) => records.filter((r) => own(r) || keep.has(r.pid)));
+    return orphans;
   }
 
   /**
@@ -287,6 +304,8 @@ export class Supervisor {
       logFile,
       startedAt: new Date().toISOString(),
       owner: { pid: process.pid, startTicks: this.selfTicks },
+      stopTimeoutMs: spec.stopTimeoutMs,
+      flush: spec.flush,
     };
     const tracked: Tracked = { record, child, stopping: false };
     this.tracked.set(spec.name, tracked);
@@ -385,6 +404,7 @@ export class Supervisor {
   /** SIGTERM to the process group, SIGKILL after the timeout; only while /proc says it is still ours. */
   private async stopRecord(record: ProcessRecord): Promise<void> {
     if (!isStillOurs(record)) return;
+    if (record.flush) await waitForRewrite(record.flush.file, Date.now(), record.flush.timeoutMs, () => isStillOurs(record));
     const signalGroup = (signal: NodeJS.Signals) => {
       try {
         process.kill(-record.pid, signal);
@@ -397,7 +417,7 @@ export class Supervisor {
       }
     };
     signalGroup('SIGTERM');
-    const deadline = Date.now() + this.stopTimeoutMs;
+    const deadline = Date.now() + (record.stopTimeoutMs ?? this.stopTimeoutMs);
     while (Date.now() < deadline) {
       if (!isStillOurs(record)) return;
       await sleep(100);
@@ -484,6 +504,19 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
     process.kill(-pid, signal);
   } catch {
     /* already gone */
+  }
+}
+
+/** Waits until `file` was modified after `since` (ms), for at most `timeoutMs`, while `alive()`. */
+async function waitForRewrite(file: string, since: number, timeoutMs: number, alive: () => boolean): Promise<void> {
+  const deadline = since + timeoutMs;
+  while (Date.now() < deadline && alive()) {
+    try {
+      if (fs.statSync(file).mtimeMs > since) return;
+    } catch {
+      /* not written yet */
+    }
+    await sleep(100);
   }
 }
 
