@@ -82,9 +82,10 @@ export function createShardBatchProcessor(deps: SpeedLayerDependencies) {
     const written = await Promise.all(result.units.map(writeUnit));
     const firstUnwritten = result.units.find((_, i) => !written[i]);
     // Lambda resumes from the lowest reported record; everything from the first unwritten unit must come again.
+    // Malformed records are not reported: their dead letter (with the payload and the reason) is where they go,
+    // and reporting them would make Lambda redeliver the rest of their batch RetryAttempts times for nothing.
     const resumeFrom = firstUnwritten?.resumeIndex ?? records.length;
-    const malformedIndexes = new Set(result.malformed.map((m) => m.index));
-    const failed = records.filter((_, index) => index >= resumeFrom || malformedIndexes.has(index));
+    const failed = records.filter((_, index) => index >= resumeFrom);
     // Redelivered records must not be in the state, or the rules would skip them as duplicates.
     const state = firstUnwritten ? result.stateBefore(resumeFrom) : result.state;
 
