@@ -6,7 +6,8 @@ import { defaultConfig } from '../../lib/config/defaults';
 import { LakePrefix } from '../../lib/lake-layout';
 import type { EventColumn } from '../../lib/schemas';
 import type { LogReader, LogRecord } from '../log/types';
-import { type SandboxSettings, endpoint, sandboxDirs } from '../settings';
+import { s3ClientConfig } from '../engines/s3';
+import { type SandboxSettings, sandboxDirs } from '../settings';
 import { type ArchiveColumn, archiveColumns, partitionKeys, toRow } from './archiver-convert';
 import { ParquetEncoder } from './archiver-parquet';
 
@@ -174,6 +175,8 @@ export interface Archiver {
 export const RAW_ARCHIVE_READER = 'raw-archive';
 
 const MiB = 1024 * 1024;
+/** Empty reads in a row after which recovery takes a saved range as gone from the log. */
+const RECOVERY_EMPTY_READS = 20;
 
 /** The first and last record of one unit in a buffer, and where reading it started. */
 interface UnitRange {
@@ -213,14 +216,13 @@ function utcParts(ms: number) {
   };
 }
 
-/** The S3 client the archiver uses by default: S3Proxy on the settings' port, path-style. */
+/** The S3 client the archiver uses by default: S3Proxy on the settings' port (sandbox/engines/s3.ts), path-style. */
 export function sandboxS3Client(settings: SandboxSettings): S3Client {
   return new S3Client({
-    endpoint: endpoint(settings.ports.s3),
-    region: settings.region,
-    credentials: settings.credentials,
-    forcePathStyle: true,
-    // S3Proxy predates the SDK's default CRC checksums on every request.
+    ...s3ClientConfig(settings),
+    // S3Proxy refuses the SDK's default x-amz-checksum-* headers unless told to ignore unknown
+    // headers (the sandbox's S3Proxy is); asking for checksums only where S3 requires them
+    // keeps the archiver working against any S3Proxy.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
@@ -475,9 +477,17 @@ export function createArchiver(options: ArchiverOptions): Archiver {
     for (const range of intent.ranges) {
       let after = range.after;
       let got = 0;
+      let empty = 0;
       while (got < range.count) {
         const batch = await reader.read(range.unit, after, Math.min(readBatchSize, range.count - got));
-        if (batch.length === 0) break; // past the log's retention: deliver what is left, under the same names
+        if (batch.length === 0) {
+          // A log may answer empty before it has caught up; only repeated empty answers mean the
+          // records left its retention, and then what is left is delivered under the same names.
+          if (++empty >= RECOVERY_EMPTY_READS) break;
+          await sleep(100);
+          continue;
+        }
+        empty = 0;
         for (const record of batch) {
           records.push(record);
           got++;

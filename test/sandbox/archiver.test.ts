@@ -1,19 +1,20 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { engineClasspath } from '../../sandbox/engines/classpath';
-import type { LogReader, LogRecord } from '../../sandbox/log/types';
-import { defaultSettings, sandboxDirs, type SandboxSettings } from '../../sandbox/settings';
-import { type Archiver, type ArchiverOptions, createArchiver, sandboxS3Client } from '../../sandbox/stand-ins/archiver';
+import { ensureBucket, startKafka, startKinesis, startS3, Supervisor } from '../../sandbox/engines';
+import { openLog, type LocalLog, type LogReader, type LogRecord } from '../../sandbox/log';
+import { defaultSettings, type LogKind, sandboxDirs, type SandboxSettings } from '../../sandbox/settings';
+import { type Archiver, type ArchiverOptions, createArchiver, RAW_ARCHIVE_READER, sandboxS3Client } from '../../sandbox/stand-ins/archiver';
 import { archiveColumns, partitionKeys, toRow } from '../../sandbox/stand-ins/archiver-convert';
 
 /**
- * The archiver against a real S3Proxy (filesystem backend, so the lake is a folder DuckDB reads)
- * through the real S3 client, reading an in-memory log that honours the LogReader contract.
+ * The archiver against the sandbox's real S3Proxy (filesystem backend, so the lake is a folder
+ * DuckDB reads) through the real S3 client. Most cases read an in-memory log that honours the
+ * LogReader contract, so positions and arrival times are exact; the last reads kinesis-local
+ * through the sandbox's real log.
  */
 
 /** A log in memory: units of records with numeric positions, and one reader's committed positions. */
@@ -64,10 +65,10 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000, state?: () => unknown): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${state ? `: ${JSON.stringify(state())}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -132,7 +133,7 @@ describe('archiver conversion rules', () => {
 describe('archiver (S3Proxy, real S3 client, DuckDB read-back)', () => {
   let home: string;
   let settings: SandboxSettings;
-  let s3proxy: ChildProcess;
+  let supervisor: Supervisor;
   let s3: S3Client;
   let duck: DuckDBInstance;
   let db: DuckDBConnection;
@@ -140,39 +141,17 @@ describe('archiver (S3Proxy, real S3 client, DuckDB read-back)', () => {
 
   beforeAll(async () => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'tributary-archiver-'));
-    const base = defaultSettings(process.cwd(), { home });
-    settings = { ...base, ports: { ...base.ports, s3: await freePort() } };
-    const dirs = sandboxDirs(settings);
-    fs.mkdirSync(dirs.s3, { recursive: true });
-    fs.mkdirSync(dirs.logs, { recursive: true });
-    const conf = path.join(home, 's3proxy.properties');
-    fs.writeFileSync(
-      conf,
-      [
-        `s3proxy.endpoint=http://127.0.0.1:${settings.ports.s3}`,
-        's3proxy.authorization=aws-v2-or-v4',
-        `s3proxy.identity=${settings.credentials.accessKeyId}`,
-        `s3proxy.credential=${settings.credentials.secretAccessKey}`,
-        'jclouds.provider=filesystem',
-        `jclouds.filesystem.basedir=${dirs.s3}`,
-      ].join('\n'),
-    );
-    const log = fs.openSync(path.join(dirs.logs, 's3proxy.log'), 'w');
-    s3proxy = spawn('java', ['-cp', engineClasspath('s3proxy').join(path.delimiter), 'org.gaul.s3proxy.Main', '--properties', conf], {
-      stdio: ['ignore', log, log],
-    });
+    const base = defaultSettings(process.cwd(), { home, log: 'kinesis', shards: 2 });
+    const ports = { s3: await freePort(), kinesis: await freePort(), kinesisTls: await freePort(), kafka: await freePort(), kafkaController: await freePort() };
+    settings = { ...base, ports: { ...base.ports, ...ports } };
+    supervisor = new Supervisor(settings, { stopTimeoutMs: 10_000 });
+    // Both logs, so the last cases run the archiver over each real reader.
+    await Promise.all([startS3(supervisor, settings), startKinesis(supervisor, settings), startKafka(supervisor, settings)]);
+    await ensureBucket(settings);
     s3 = sandboxS3Client(settings);
-    await waitFor('S3Proxy', async () => {
-      try {
-        await s3.send(new CreateBucketCommand({ Bucket: settings.bucket }));
-        return true;
-      } catch {
-        return false;
-      }
-    }, 30_000);
     duck = await DuckDBInstance.create(':memory:');
     db = await duck.connect();
-  }, 60_000);
+  }, 90_000);
 
   afterEach(async () => {
     for (const archiver of running.splice(0)) await archiver.abort();
@@ -182,11 +161,7 @@ describe('archiver (S3Proxy, real S3 client, DuckDB read-back)', () => {
     db?.closeSync();
     duck?.closeSync();
     s3?.destroy();
-    if (s3proxy && s3proxy.exitCode === null) {
-      const exited = new Promise((resolve) => s3proxy.once('exit', resolve));
-      s3proxy.kill('SIGTERM');
-      await exited;
-    }
+    await supervisor?.stopAll();
     fs.rmSync(home, { recursive: true, force: true });
   });
 
@@ -435,5 +410,76 @@ describe('archiver (S3Proxy, real S3 client, DuckDB read-back)', () => {
     await expect(a.stop()).rejects.toThrow();
     down.destroy();
     expect(log.committedPositions.size).toBe(0);
+  });
+
+  it.each<[LogKind, number]>([
+    ['kinesis', 5],
+    ['kafka', 6],
+  ])('archives from the real %s log (reader raw-archive) on the interval, and survives a crash before commit there too', async (kind, month) => {
+    const logSettings = { ...settings, log: kind };
+    const log: LocalLog = openLog(logSettings);
+    await log.ensureCreated();
+    const base = Date.UTC(2024, month, 1, 22, 30);
+    const day = (d: number) => `raw/dt=2024-${String(month + 1).padStart(2, '0')}-0${d}`;
+    const events = Array.from({ length: 40 }, (_, i) => ({ id: `real-${String(i).padStart(2, '0')}`, time: base + i * 3 * 60_000, amount: `${i + 1}.${String(i).padStart(2, '0')}` }));
+    await log.produce([
+      ...events.map((e) => ({ key: `card-${e.id.length % 4}-${e.id}`, data: txn(e.id, e.time, e.amount) })),
+      { key: 'card-x', data: 'not json at all' },
+      { key: 'card-y', data: txn('real-bad', base, '"12,50"') },
+    ]);
+    // One reader at a time, closed after use: on Kafka a reader is a consumer-group member.
+    const firstReader = log.reader(RAW_ARCHIVE_READER);
+    const first = createArchiver({ settings: logSettings, reader: firstReader, buffering: { intervalSeconds: 1 }, pollIntervalMs: 50 });
+    running.push(first);
+    first.start();
+    await waitFor('the interval flush of all 42 records', () => first.status().recordsIn === 42 && first.status().bufferedRecords === 0, 30_000, () => first.status());
+    expect(first.status()).toMatchObject({ rowsArchived: 40, errors: { 'processing-failed': 1, 'format-conversion-failed': 1 } });
+    await first.stop();
+    expect(first.status().lag).toBe(0);
+    await firstReader.close();
+
+    // A crash between writing and committing, with the real reader's positions on disk.
+    const more = Array.from({ length: 10 }, (_, i) => ({ id: `real-more-${i}`, time: base + HOUR, amount: '3.33' }));
+    await log.produce(more.map((e) => ({ key: `card-${e.id}`, data: txn(e.id, e.time, e.amount) })));
+    const before = await keys(`${day(1)}/hr=23/`);
+    const real = log.reader(RAW_ARCHIVE_READER);
+    const crashing: LogReader = {
+      units: () => real.units(),
+      read: (unit, after, max) => real.read(unit, after, max),
+      committed: (unit) => real.committed(unit),
+      commit: async () => {
+        throw new Error('simulated crash before commit');
+      },
+      lag: (unit) => real.lag(unit),
+      close: () => real.close(),
+    };
+    const second = createArchiver({ settings: logSettings, reader: crashing, buffering: { intervalSeconds: 3600 }, pollIntervalMs: 50 });
+    running.push(second);
+    second.start();
+    await waitFor('the new records', () => second.status().recordsIn === 10, 30_000, () => second.status());
+    await expect(second.stop()).rejects.toThrow('simulated crash before commit');
+    await real.close();
+    const crashedKeys = await keys(`${day(1)}/hr=23/`);
+    expect(crashedKeys).toHaveLength(before.length + 1);
+
+    const thirdReader = log.reader(RAW_ARCHIVE_READER);
+    const third = createArchiver({ settings: logSettings, reader: thirdReader, buffering: { intervalSeconds: 3600 }, pollIntervalMs: 50 });
+    running.push(third);
+    third.start();
+    await waitFor('the redelivery', () => third.status().flushes === 1, 30_000, () => third.status());
+    await third.stop();
+    await thirdReader.close();
+    expect(await keys(`${day(1)}/hr=23/`)).toEqual(crashedKeys);
+    expect(third.status()).toMatchObject({ rowsArchived: 10, lag: 0 });
+
+    const rows = await query(
+      `SELECT txn_id, CAST(amount AS VARCHAR) AS amount, count(*) OVER (PARTITION BY txn_id) AS copies ` +
+        `FROM read_parquet(['${file(day(1))}/*/*.parquet', '${file(day(2))}/*/*.parquet']) ORDER BY txn_id`,
+    );
+    const expected = [...events, ...more].map((e) => ({ txn_id: e.id, amount: Number(e.amount).toFixed(2), copies: '1' })).sort((x, y) => x.txn_id.localeCompare(y.txn_id));
+    expect(rows).toEqual(expected);
+    expect((await keys(`${day(1)}/`)).map((k) => k.split('/')[2])).toEqual(expect.arrayContaining(['hr=22', 'hr=23']));
+    expect((await keys(`${day(2)}/`)).map((k) => k.split('/')[2])).toEqual(expect.arrayContaining(['hr=00']));
+    await log.close();
   });
 });
