@@ -133,6 +133,10 @@ export function resolveOptions(options: WorkloadOptions): ResolvedOptions {
   const allowedLatenessMs = options.allowedLatenessMs ?? defaultConfig.streamProcessing.allowedLatenessMs;
   const lateMarginMs = options.lateMarginMs ?? 60_000;
   const duplicateDelayMaxRecords = options.duplicateDelayMaxRecords ?? 200;
+  const fraudFreeTailSeconds = options.fraudFreeTailSeconds ?? 0;
+  if (!Number.isFinite(fraudFreeTailSeconds) || fraudFreeTailSeconds < 0) {
+    throw new RangeError(`fraudFreeTailSeconds must be >= 0, got ${fraudFreeTailSeconds}`);
+  }
   assertInteger('maxOutOfOrdernessMs', maxOutOfOrdernessMs, 0, 3_600_000);
   assertInteger('allowedLatenessMs', allowedLatenessMs, 0, 3_600_000);
   // The watermark moves in steps of up to 1 s (TransactionWatermarks.EMIT_STEP_MS); a smaller margin
@@ -151,6 +155,7 @@ export function resolveOptions(options: WorkloadOptions): ResolvedOptions {
     allowedLatenessMs,
     lateMarginMs,
     duplicateDelayMaxRecords,
+    fraudFreeTailSeconds,
   };
 }
 
@@ -272,6 +277,7 @@ class Generator {
 
   run(): void {
     const { eventCount, rates } = this.options;
+    const fraudFreeTail = Math.ceil(this.options.fraudFreeTailSeconds * this.options.rate);
     // Cumulative thresholds per million draws.
     const order: Array<keyof InjectionRates> = ['r1', 'r2', 'r3', 'late', 'outOfOrder', 'duplicate', 'malformed'];
     const thresholds: Array<[keyof InjectionRates, number]> = [];
@@ -285,10 +291,11 @@ class Generator {
       const draw = this.random.int(0, 999_999);
       const kind = thresholds.find(([, limit]) => draw < limit)?.[0];
       const room = eventCount - this.records.length;
+      const fraud = room > fraudFreeTail;
       const done =
-        (kind === 'r1' && room >= 3 && this.fraudR1()) ||
-        (kind === 'r2' && room >= 2 && this.fraudR2()) ||
-        (kind === 'r3' && this.fraudR3()) ||
+        (kind === 'r1' && fraud && room >= 3 && this.fraudR1()) ||
+        (kind === 'r2' && fraud && room >= 2 && this.fraudR2()) ||
+        (kind === 'r3' && fraud && this.fraudR3()) ||
         (kind === 'late' && this.late()) ||
         (kind === 'outOfOrder' && this.outOfOrder()) ||
         (kind === 'duplicate' && this.duplicated()) ||

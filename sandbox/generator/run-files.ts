@@ -64,6 +64,7 @@ const groundTruthSchema = z.discriminatedUnion('known', [
       allowedLatenessMs: z.number(),
       lateMarginMs: z.number(),
       duplicateDelayMaxRecords: z.number(),
+      fraudFreeTailSeconds: z.number(),
     }),
     incidents: z.array(incidentSchema),
     cards: z.array(

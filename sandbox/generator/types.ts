@@ -112,6 +112,13 @@ export interface WorkloadOptions {
   lateMarginMs?: number;
   /** A duplicate follows its original by 1..this many records. Default 200. */
   duplicateDelayMaxRecords?: number;
+  /**
+   * No incident starts in the last this-many seconds of event time. A stream path decides a rule only
+   * once its watermark (trailing the newest event by out-of-orderness, and the rules by the allowed
+   * lateness too) has passed the events, so incidents at the very end of a finite run stay undecided
+   * until more traffic comes. Default 0; the sandbox CLI leaves out-of-orderness + lateness + 10 s.
+   */
+  fraudFreeTailSeconds?: number;
 }
 
 export const DEFAULT_RATES: Readonly<InjectionRates> = {

@@ -124,6 +124,19 @@ describe('generateWorkload: injection rates', () => {
     expect(counts[kind]).toBeLessThan(expected * 1.2);
   });
 
+  it('starts no incident in the fraud-free tail, and still injects them before it', () => {
+    const options = { seed: 7, startTime: START, rate: 100, eventCount: 10_000, rates, fraudFreeTailSeconds: 40 };
+    const tailed = generateWorkload(options);
+    const tailStart = START + (10_000 - 40 * 100) * 10; // base event time of the first record of the tail
+    const incidentTimes = tailed.groundTruth.incidents.map((i) => i.windowStart);
+    expect(incidentTimes.length).toBeGreaterThan(10);
+    expect(Math.max(...incidentTimes)).toBeLessThan(tailStart);
+    // Without the tail, the same seed does put incidents there.
+    const untailed = generateWorkload({ ...options, fraudFreeTailSeconds: 0 });
+    expect(untailed.groundTruth.incidents.some((i) => i.windowStart >= tailStart)).toBe(true);
+    expect(() => generateWorkload({ ...options, fraudFreeTailSeconds: -1 })).toThrow('fraudFreeTailSeconds must be >= 0');
+  });
+
   it('all rates zero gives only normal records', () => {
     const zero = { r1: 0, r2: 0, r3: 0, outOfOrder: 0, late: 0, duplicate: 0, malformed: 0 };
     const plain = generateWorkload({ ...base, eventCount: 2_000, rates: zero });
