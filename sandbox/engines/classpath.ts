@@ -76,10 +76,19 @@ export function engineClasspath(profile: EngineProfile): string[] {
   return readCache(profile, key) ?? resolve(profile, key, ENGINES_POM, [`-P${profile}`], `resolve the ${profile} jars from Maven Central`);
 }
 
-/** Flink's runtime as flink-apps/pom.xml declares it: its `provided` scope (what Managed Flink supplies). */
-export function flinkProvidedClasspath(): string[] {
-  const key = hashOf([FLINK_APPS_POM], 'flink-provided');
-  return readCache('flink-provided', key) ?? resolve('flink-provided', key, FLINK_APPS_POM, ['-DincludeScope=provided'], 'resolve the Flink runtime jars');
+/**
+ * What the shaded jar needs beside it at run time: flink-apps' compile and
+ * provided scopes. Provided alone is not enough: the jar leaves out every
+ * `flink-shaded-*` artifact (Managed Flink has them), and some of those, like
+ * flink-shaded-guava, reach the project through compile-scope paths. Compile
+ * scope also repeats what the jar already holds, harmlessly, since the jar
+ * comes first. Logging is left out: it comes from the flink-logging profile.
+ */
+export function flinkDependencyClasspath(): string[] {
+  const key = hashOf([FLINK_APPS_POM], 'flink-runtime');
+  const entries = readCache('flink-runtime', key) ?? resolve('flink-runtime', key, FLINK_APPS_POM, ['-DincludeScope=compile'], 'resolve the Flink runtime jars');
+  // slf4j-api 1.7 from here would hide the slf4j 2 binding, and the job would log nothing.
+  return entries.filter((entry) => !/[\\/]org[\\/](slf4j|apache[\\/]logging[\\/]log4j)[\\/]/.test(entry));
 }
 
 /**
@@ -87,7 +96,7 @@ export function flinkProvidedClasspath(): string[] {
  * Managed Flink gets it), then the Flink runtime, then a log4j2 binding.
  */
 export function flinkRuntimeClasspath(jar: string): string[] {
-  return [jar, ...flinkProvidedClasspath(), ...engineClasspath('flink-logging')];
+  return [jar, ...flinkDependencyClasspath(), ...engineClasspath('flink-logging')];
 }
 
 /** The `--add-opens` flags Kryo needs on Java 17, from `<java17.opens>` in flink-apps/pom.xml (one list for tests, bench and sandbox). */

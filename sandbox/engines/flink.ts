@@ -23,7 +23,11 @@ export function flinkProfiles(settings: SandboxSettings): string[] {
   return settings.log === 'kinesis' ? ['kinesis'] : [];
 }
 
-/** What DefaultExecutionGraph logs when the job is scheduled: `Job <name> (<id>) switched from state CREATED to RUNNING.` */
+/**
+ * What the job graph logs when the job is scheduled, `Job <name> (<id>) switched
+ * from state CREATED to RUNNING.` (DefaultExecutionGraph, through the logger of
+ * the ExecutionGraph interface).
+ */
 export const FLINK_RUNNING_LINE = /Job .* switched from state \w+ to RUNNING\./;
 
 export interface FlinkJobOptions {
@@ -87,7 +91,11 @@ export async function startFlinkJob(supervisor: Supervisor, settings: SandboxSet
   const log4j = writeEngineConfig(
     settings,
     'flink-log4j2.properties',
-    log4j2Properties(['org.apache.flink.runtime.executiongraph.DefaultExecutionGraph', 'dev.tributary']),
+    log4j2Properties(
+      ['org.apache.flink.runtime.executiongraph.ExecutionGraph', 'dev.tributary'],
+      // "Name collision: Group already contains a Metric ..." once per committer subtask; Hadoop's native-library notice.
+      ['org.apache.flink.metrics', 'org.apache.flink.runtime.metrics', 'org.apache.hadoop'],
+    ),
   );
   const { command, args, marker } = flinkJobCommand(settings, options, flinkRuntimeClasspath(jar), flinkJavaOpens(), log4j);
   return supervisor.start({
