@@ -120,6 +120,7 @@ export async function startKafka(supervisor: Supervisor, settings: SandboxSettin
     // No --standalone: the quorum is the static controller.quorum.voters above.
     await supervisor.run({
       name: KAFKA_ENGINE,
+      label: 'formatting its log directory',
       command: 'java',
       args: [...args, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', serverProperties],
       marker: processMarker(settings, KAFKA_ENGINE),

@@ -30,9 +30,9 @@ export function requireJava(): number {
   return major;
 }
 
-/** Maven is needed only to resolve a classpath that is not cached yet. */
-export function requireMaven(why: string): void {
-  const result = spawnSync('mvn', ['-v'], { encoding: 'utf8' });
+/** Maven is needed only to resolve a classpath that is not cached yet (looked up on `env`'s PATH). */
+export function requireMaven(why: string, env: NodeJS.ProcessEnv = process.env): void {
+  const result = spawnSync('mvn', ['-v'], { encoding: 'utf8', env });
   if (result.error || result.status !== 0) {
     throw new SandboxPrerequisiteError(`Maven is needed once to ${why} (afterwards the result is cached), and \`mvn\` was not found. ${INSTALL_MAVEN}`);
   }

@@ -299,7 +299,7 @@ export class Supervisor {
       pid: child.pid!,
       marker: spec.marker,
       startTicks: procStat(child.pid!)?.startTicks,
-      command: [spec.command, ...spec.args],
+      command: readableCommand([spec.command, ...spec.args]),
       ports: spec.ports ?? [],
       logFile,
       startedAt: new Date().toISOString(),
@@ -333,7 +333,7 @@ export class Supervisor {
    * Runs a one-shot command (a formatting tool, say) to completion with its
    * output in the same log, throwing an {@link EngineStartError} on failure.
    */
-  async run(spec: Omit<ProcessSpec, 'ready' | 'ports'>, timeoutMs = 120_000): Promise<void> {
+  async run(spec: Omit<ProcessSpec, 'ready' | 'ports'> & { label: string }, timeoutMs = 120_000): Promise<void> {
     const { child, logFile } = this.spawnLogged(spec);
     const result = await new Promise<{ code: number | null; signal: string | null }>((resolve) => {
       const timer = setTimeout(() => {
@@ -350,7 +350,7 @@ export class Supervisor {
     });
     if (result.code !== 0) {
       const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
-      throw new EngineStartError(spec.name, `(${path.basename(spec.args.find((a) => !a.startsWith('-')) ?? spec.command)}) ${how}`, logFile, logTail(logFile));
+      throw new EngineStartError(spec.name, `(${spec.label}) ${how}`, logFile, logTail(logFile));
     }
   }
 
@@ -497,6 +497,15 @@ export class Supervisor {
       process.off('exit', onExit);
     };
   }
+}
+
+/** The command line with a long classpath shortened to its first entry and a count: processes.json is for people too. */
+function readableCommand(argv: string[]): string[] {
+  return argv.map((arg, i) => {
+    if (!['-cp', '-classpath', '--class-path'].includes(argv[i - 1])) return arg;
+    const entries = arg.split(path.delimiter);
+    return entries.length > 1 ? `${entries[0]}${path.delimiter}... (${entries.length} entries)` : arg;
+  });
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {

@@ -15,6 +15,7 @@ import {
   KINESIS_ENGINE,
   PortInUseError,
   ProcessRecord,
+  SandboxPrerequisiteError,
   S3_ENGINE,
   StartedEngines,
   Supervisor,
@@ -26,6 +27,8 @@ import {
   kafkaBootstrap,
   kafkaFormatted,
   processMarker,
+  requireKinesisLocal,
+  requireMaven,
   startEngines,
   startKinesis,
   stopRecorded,
@@ -95,6 +98,14 @@ test('a taken port is reported with its engine and flag before anything starts',
   }
 });
 
+test('a missing prerequisite is a SandboxPrerequisiteError that says how to install it', () => {
+  expect(() => requireKinesisLocal(home)).toThrow(SandboxPrerequisiteError);
+  expect(() => requireKinesisLocal(home)).toThrow(/kinesis-local is not installed .*run `npm ci`/);
+  const noMaven = { ...process.env, PATH: home };
+  expect(() => requireMaven('resolve the kafka jars', noMaven)).toThrow(SandboxPrerequisiteError);
+  expect(() => requireMaven('resolve the kafka jars', noMaven)).toThrow(/Maven is needed once to resolve the kafka jars.*sudo apt-get install maven/);
+});
+
 test('startEngines starts S3Proxy and a KRaft broker, recorded in processes.json', async () => {
   const began = Date.now();
   started = await startEngines(settings, supervisor);
@@ -106,6 +117,7 @@ test('startEngines starts S3Proxy and a KRaft broker, recorded in processes.json
   expect(kafkaFormatted(settings)).toBe(true);
   const recorded = supervisor.recorded();
   expect(recorded.map((r) => r.name).sort()).toEqual([KAFKA_ENGINE, S3_ENGINE]);
+  expect(recorded.find((r) => r.name === KAFKA_ENGINE)!.command.join(' ')).toMatch(/-cp \S+kafka_2\.13-4\.1\.1\.jar:\.\.\. \(\d+ entries\) kafka\.Kafka /);
   for (const record of recorded) {
     seenPids.add(record.pid);
     expect(fs.readFileSync(`/proc/${record.pid}/cmdline`, 'utf8')).toContain(processMarker(settings, record.name));
