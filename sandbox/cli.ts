@@ -1,0 +1,232 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { PORT_FLAGS, SandboxAlreadyRunningError, stopRecorded, Supervisor, isStillOurs } from './engines';
+import { sandboxPlatformConfig } from './platform-config';
+import { makeWorkload, readProgress, runWorkload, progressLine } from './run';
+import { readSettings, startSandbox, type Sandbox } from './session';
+import { openLakeSql } from './serving/lake-sql';
+import { defaultSettings, sandboxDirs, type LogKind, type SandboxPorts, type SandboxSettings } from './settings';
+import { WORKERS } from './workers/main';
+import { readStatus } from './workers/status';
+
+/**
+ * `sandbox up | produce | query | status | down`: the whole architecture on
+ * one machine. `npm start` is `sandbox up --exit`: start everything, produce a
+ * generated workload, wait for every path, print the summary, stop.
+ */
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+
+const positiveNumber = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number.`);
+  return n;
+};
+const integer = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`${name} must be an integer.`);
+  return n;
+};
+
+interface CommonOptions {
+  home?: string;
+  log?: LogKind;
+  kafkaPort?: number;
+  kafkaControllerPort?: number;
+  kinesisPort?: number;
+  kinesisTlsPort?: number;
+  s3Port?: number;
+  snsPort?: number;
+}
+
+function withCommon(command: Command): Command {
+  command
+    .option('--home <dir>', 'where the sandbox keeps its state (a second `up` resumes from it)', path.join(REPO_ROOT, '.sandbox'))
+    .addOption(new Option('--log <kind>', 'the event log: a Kafka broker or kinesis-local').choices(['kafka', 'kinesis']));
+  for (const [key, flag] of Object.entries(PORT_FLAGS)) {
+    command.option(`${flag} <port>`, `port of ${key}`, integer(flag));
+  }
+  return command;
+}
+
+/** Settings from flags, over those the home was last started with, over the defaults. */
+function settingsFrom(options: CommonOptions): SandboxSettings {
+  const home = path.resolve(options.home ?? path.join(REPO_ROOT, '.sandbox'));
+  const previous = readSettings(home);
+  const base = previous ? { ...defaultSettings(REPO_ROOT), ...previous, repoRoot: REPO_ROOT, home } : defaultSettings(REPO_ROOT, { home });
+  const ports: SandboxPorts = { ...base.ports };
+  const flagged: Record<keyof SandboxPorts, number | undefined> = {
+    kafka: options.kafkaPort,
+    kafkaController: options.kafkaControllerPort,
+    kinesis: options.kinesisPort,
+    kinesisTls: options.kinesisTlsPort,
+    s3: options.s3Port,
+    sns: options.snsPort,
+  };
+  for (const [key, value] of Object.entries(flagged)) if (value !== undefined) ports[key as keyof SandboxPorts] = value;
+  return { ...base, log: options.log ?? base.log, ports };
+}
+
+interface RunFlags {
+  rate: number;
+  duration: number;
+  seed: number;
+  fromFile?: string;
+}
+
+function withRun(command: Command): Command {
+  return command
+    .option('--rate <n>', 'records per second', positiveNumber('--rate'), 200)
+    .option('--duration <seconds>', 'how long to produce', positiveNumber('--duration'), 90)
+    .option('--seed <n>', 'seed of the generated workload (the same seed and start give the same records)', integer('--seed'), 42)
+    .option('--from-file <ndjson>', 'produce the records of a recorded NDJSON file instead (no ground truth)');
+}
+
+function checkFile(file: string | undefined): void {
+  if (file && !fs.existsSync(file)) throw new InvalidArgumentError(`--from-file: no such file: ${file}`);
+}
+
+async function up(options: CommonOptions & RunFlags & { produce: boolean; flink: boolean; exit: boolean; profile?: string }) {
+  checkFile(options.fromFile);
+  const settings = settingsFrom(options);
+  const { config } = sandboxPlatformConfig(REPO_ROOT, { profile: options.profile });
+  const workload = options.produce && !options.fromFile ? makeWorkload({ ...options, durationSeconds: options.duration }, config) : undefined;
+  console.log(`Starting the sandbox in ${settings.home} (log: ${settings.log}) ...`);
+  const began = Date.now();
+  let sandbox: Sandbox | undefined;
+  const stopSignals = (() => {
+    // Until the supervisor owns the processes, Ctrl-C must still stop what has started.
+    const early = new Supervisor(settings);
+    return early.handleSignals(() => console.log('\nStopping every process of the sandbox ...'));
+  })();
+  try {
+    sandbox = await startSandbox(settings, {
+      cards: workload?.groundTruth.known ? workload.groundTruth.cards : undefined,
+      flink: options.flink,
+      profile: options.profile,
+      onProgress: (message) => console.log(`  ${message}`),
+    });
+  } finally {
+    stopSignals();
+  }
+  sandbox.supervisor.handleSignals(() => console.log('\nStopping every process of the sandbox ...'));
+  sandbox.supervisor.onUnexpectedExit((record, code, signal) => {
+    console.error(`\n${record.name} exited unexpectedly (${signal ?? `code ${code}`}); its log: ${record.logFile}`);
+  });
+  console.log(`Sandbox up in ${((Date.now() - began) / 1000).toFixed(0)} s. Stop it with Ctrl-C (or \`npm run sandbox -- down\` elsewhere).`);
+  if (options.produce) {
+    await runWorkload(sandbox, { rate: options.rate, durationSeconds: options.duration, seed: options.seed, fromFile: options.fromFile, workload });
+  }
+  if (options.exit) {
+    await sandbox.log.close();
+    await sandbox.supervisor.stopAll();
+    console.log('Sandbox stopped. Its state stays in', settings.home, '(the next `up` resumes from it).');
+    return;
+  }
+  console.log('Running. `npm run sandbox -- status`, `... produce`, `... query "<sql>"` from another terminal; Ctrl-C to stop.');
+  await new Promise(() => undefined);
+}
+
+/** Produce into a sandbox another `up` is running, and summarize. */
+async function produce(options: CommonOptions & RunFlags) {
+  checkFile(options.fromFile);
+  const settings = settingsFrom(options);
+  const running = new Supervisor(settings).recorded().filter((r) => isStillOurs(r));
+  if (!running.some((r) => r.name === 'speed-layer')) {
+    throw new Error(`No sandbox is running in ${settings.home}: start one with \`npm run sandbox -- up --no-produce\` first.`);
+  }
+  const { config } = sandboxPlatformConfig(REPO_ROOT);
+  const { openLog } = await import('./log');
+  const flinkRunning = running.some((r) => r.name === 'flink-stream');
+  const sandbox: Sandbox = {
+    settings,
+    config,
+    supervisor: new Supervisor(settings),
+    log: openLog(settings),
+    flink: flinkRunning ? { running: true, consumerGroup: `tributary-stream-v${config.streamProcessing.outputVersion}` } : { running: false, reason: 'not running in this sandbox' },
+    startupMs: {},
+  };
+  try {
+    await runWorkload(sandbox, { rate: options.rate, durationSeconds: options.duration, seed: options.seed, fromFile: options.fromFile });
+  } finally {
+    await sandbox.log.close();
+  }
+}
+
+async function status(options: CommonOptions) {
+  const settings = settingsFrom(options);
+  const records = new Supervisor(settings).recorded();
+  if (records.length === 0) {
+    console.log(`No sandbox has run in ${settings.home}.`);
+    return;
+  }
+  console.log(`Sandbox in ${settings.home} (log: ${settings.log})`);
+  for (const record of records) {
+    const alive = isStillOurs(record);
+    console.log(`  ${record.name.padEnd(14)} ${alive ? 'running' : 'stopped'}  pid ${record.pid}${record.ports.length ? `  ports ${record.ports.join(',')}` : ''}  log ${record.logFile}`);
+  }
+  const flinkRunning = records.some((r) => r.name === 'flink-stream' && isStillOurs(r));
+  const { config } = sandboxPlatformConfig(REPO_ROOT);
+  const progress = await readProgress({
+    settings,
+    flink: flinkRunning ? { running: true, consumerGroup: `tributary-stream-v${config.streamProcessing.outputVersion}` } : { running: false },
+  });
+  console.log(`  ${progressLine(0, 0, progress, flinkRunning).replace(/^in 0\/0 \| /, '')}`);
+  for (const worker of WORKERS) {
+    const s = readStatus(settings, worker);
+    if (s) console.log(`  ${worker} counters (${new Date(s.updatedAt).toISOString()}): ${JSON.stringify(s.counters)}`);
+  }
+}
+
+async function query(sql: string, options: CommonOptions & { json?: boolean }) {
+  const settings = settingsFrom(options);
+  const lake = await openLakeSql(sandboxDirs(settings).lake);
+  try {
+    const rows = await lake.query(sql);
+    if (options.json) console.log(JSON.stringify(rows, null, 2));
+    else if (rows.length === 0) console.log('(no rows)');
+    else console.table(rows);
+  } finally {
+    lake.close();
+  }
+}
+
+async function down(options: CommonOptions) {
+  const settings = settingsFrom(options);
+  const stopped = await stopRecorded(settings);
+  console.log(stopped.length ? `Stopped ${stopped.map((r) => r.name).join(', ')}.` : `Nothing of the sandbox in ${settings.home} was running.`);
+}
+
+export function program(): Command {
+  const cli = new Command('sandbox').description('Tributary on one machine: real Kafka or kinesis-local, S3Proxy, Flink, DuckDB, and the stand-ins.');
+  withRun(withCommon(cli.command('up')))
+    .description('start everything, produce a generated workload, wait for every path and print a summary')
+    .option('--no-produce', 'start and wait; produce from another terminal with `produce`')
+    .option('--no-flink', 'do not start the Flink stream job')
+    .option('--exit', 'stop everything once the summary is printed')
+    .option('--profile <name>', 'configuration profile of cdk.json whose settings the sandbox runs', 'dev')
+    .action((options) => up(options));
+  withRun(withCommon(cli.command('produce')))
+    .description('produce a workload into a running sandbox, wait for every path and summarize')
+    .action((options) => produce(options));
+  withCommon(cli.command('query'))
+    .description('run SQL on the lake through DuckDB (the tables are the Glue tables)')
+    .argument('<sql>', 'the query')
+    .option('--json', 'print rows as JSON')
+    .action((sql, options) => query(sql, options));
+  withCommon(cli.command('status')).description('processes, lag and counters of the sandbox').action((options) => status(options));
+  withCommon(cli.command('down')).description('stop every process of the sandbox (from any terminal)').action((options) => down(options));
+  return cli;
+}
+
+if (require.main === module) {
+  program()
+    .parseAsync(process.argv)
+    .catch((error: unknown) => {
+      const known = error instanceof Error && (error.name.endsWith('Error') || error instanceof SandboxAlreadyRunningError);
+      console.error(`sandbox: ${known ? (error as Error).message : String(error)}`);
+      if (process.env.SANDBOX_DEBUG) console.error(error);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,215 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { Kafka, logLevel } from 'kafkajs';
+import { ensureFlinkJar } from '../lib/constructs/flink-application/flink-jar';
+import type { PlatformConfig } from '../lib/config';
+import { CARD_PROFILES_PREFIX } from '../lib/lake-layout';
+import { streamJobPropertyGroups } from '../lib/stream-job-properties';
+import { flinkProfiles, processMarker, s3ClientConfig, startEngines, startFlinkJob, Supervisor } from './engines';
+import type { CardProfile } from './generator';
+import { openLog, type LocalLog } from './log';
+import { sandboxPlatformConfig } from './platform-config';
+import { endpoint, sandboxDirs, type SandboxSettings } from './settings';
+import { WORKERS, type WorkerName } from './workers/main';
+
+/**
+ * Starting and stopping the whole sandbox: the engines (S3Proxy, the log), the
+ * stand-in workers (SNS, the speed layer's event source mapping, the raw
+ * archive) and the Flink job, in the order each needs the one before. Every
+ * process is started through one Supervisor, so Ctrl-C, `down` and a crash all
+ * stop every one of them.
+ */
+
+export const SETTINGS_FILE = 'settings.json';
+export const FLINK_PROCESS = 'flink-stream';
+
+export interface FlinkState {
+  running: boolean;
+  /** Why the Flink path is not running, when it is not. */
+  reason?: string;
+  /** The consumer group the job commits its Kafka offsets to on each checkpoint. */
+  consumerGroup?: string;
+}
+
+export interface Sandbox {
+  settings: SandboxSettings;
+  config: PlatformConfig;
+  supervisor: Supervisor;
+  log: LocalLog;
+  flink: FlinkState;
+  /** Milliseconds each part took to become ready. */
+  startupMs: Record<string, number>;
+}
+
+export interface StartOptions {
+  /** Card profiles for the stream job's enrichment, written before it starts. */
+  cards?: readonly CardProfile[];
+  /** Default true. */
+  flink?: boolean;
+  /** Local checkpoint interval of the Flink job; default the job's own (10 s). */
+  flinkCheckpointIntervalMs?: number;
+  profile?: string;
+  /** Told of each part as it becomes ready. */
+  onProgress?: (message: string) => void;
+}
+
+export function settingsFile(settings: SandboxSettings): string {
+  return path.join(settings.home, SETTINGS_FILE);
+}
+
+/** The settings a running (or last) sandbox in `home` was started with. */
+export function readSettings(home: string): SandboxSettings | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(home, SETTINGS_FILE), 'utf8')) as SandboxSettings;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A stand-in worker process: `node -r ts-node/register/transpile-only sandbox/workers/main.ts <name> <settings>`. */
+async function startWorker(supervisor: Supervisor, settings: SandboxSettings, name: WorkerName) {
+  const marker = processMarker(settings, name);
+  return supervisor.start({
+    name,
+    command: process.execPath,
+    args: ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'workers', 'main.ts'), name, settingsFile(settings), marker],
+    cwd: settings.repoRoot,
+    env: { TS_NODE_PROJECT: path.join(settings.repoRoot, 'tsconfig.json') },
+    marker,
+    ports: name === 'sns' ? [settings.ports.sns] : [],
+    ready: { logLine: new RegExp(`^${name} ready$`, 'm'), timeoutMs: 60_000 },
+  });
+}
+
+function lakeS3(settings: SandboxSettings): S3Client {
+  return new S3Client(s3ClientConfig(settings));
+}
+
+/** The enrichment's reference table, through S3 as an operator would load it. */
+async function writeCardProfiles(settings: SandboxSettings, cards: readonly CardProfile[]): Promise<void> {
+  const body = cards
+    .map((c) => JSON.stringify({ card_id: c.cardId, segment: c.segment, home_country: c.homeCountry, risk_tier: c.riskTier }))
+    .join('\n');
+  const s3 = lakeS3(settings);
+  try {
+    await s3.send(new PutObjectCommand({ Bucket: settings.bucket, Key: `${CARD_PROFILES_PREFIX}/cards.ndjson`, Body: `${body}\n` }));
+  } finally {
+    s3.destroy();
+  }
+}
+
+/** The property groups of the local Flink run: the deployed Job/Alerts groups with a local lake, and the local log. */
+export function flinkPropertyGroups(settings: SandboxSettings, config: PlatformConfig) {
+  const groups = streamJobPropertyGroups(config, `file://${sandboxDirs(settings).lake}`);
+  const idPrefix = 'tributary-stream';
+  return {
+    groups: [
+      ...Object.entries(groups).map(([id, map]) => ({ PropertyGroupId: id, PropertyMap: map })),
+      { PropertyGroupId: 'Source', PropertyMap: { type: 'kafka' } },
+      {
+        PropertyGroupId: 'Kafka',
+        PropertyMap: { 'bootstrap.servers': `127.0.0.1:${settings.ports.kafka}`, topic: settings.streamName, auth: 'none', 'id.prefix': idPrefix },
+      },
+    ],
+    consumerGroup: `${idPrefix}-v${config.streamProcessing.outputVersion}`,
+  };
+}
+
+async function startFlink(supervisor: Supervisor, sandbox: Omit<Sandbox, 'flink'>, options: StartOptions): Promise<FlinkState> {
+  const { settings, config } = sandbox;
+  if (options.flink === false) return { running: false, reason: 'not started (--no-flink)' };
+  const jar = ensureFlinkJar(flinkProfiles(settings));
+  if (settings.log === 'kinesis') {
+    const missing = jar.missing.find((m) => m.profile === 'kinesis');
+    if (missing) {
+      return {
+        running: false,
+        reason:
+          "the Flink jar has no Kinesis connector: this machine's Maven repository lacks flink-connector-aws-kinesis-streams " +
+          `(${missing.reason}). The stream path runs on --log kafka; see docs/sandbox.md.`,
+      };
+    }
+    return { running: false, reason: 'the sandbox runs the Flink job on the Kafka log only; see docs/sandbox.md' };
+  }
+  const dirs = sandboxDirs(settings);
+  fs.mkdirSync(dirs.flink, { recursive: true });
+  const { groups, consumerGroup } = flinkPropertyGroups(settings, config);
+  const propertiesFile = path.join(dirs.flink, 'application-properties.json');
+  fs.writeFileSync(propertiesFile, `${JSON.stringify(groups, null, 2)}\n`);
+  const extraArgs = ['--checkpoints', path.join(dirs.flink, 'checkpoints')];
+  if (options.flinkCheckpointIntervalMs) extraArgs.push('--checkpoint-interval-ms', String(options.flinkCheckpointIntervalMs));
+  await startFlinkJob(supervisor, settings, { name: FLINK_PROCESS, propertiesFile, extraArgs, jar: jar.path });
+  return { running: true, consumerGroup };
+}
+
+/**
+ * Start everything, resuming from what `settings.home` holds. On failure, whatever was started is
+ * stopped again before the error is thrown.
+ */
+export async function startSandbox(settings: SandboxSettings, options: StartOptions = {}): Promise<Sandbox> {
+  const say = options.onProgress ?? (() => undefined);
+  const { config } = sandboxPlatformConfig(settings.repoRoot, { profile: options.profile });
+  const supervisor = new Supervisor(settings);
+  const startupMs: Record<string, number> = {};
+  const timed = async <T>(name: string, step: () => Promise<T>): Promise<T> => {
+    const began = Date.now();
+    const result = await step();
+    startupMs[name] = Date.now() - began;
+    say(`${name} ready (${((Date.now() - began) / 1000).toFixed(1)} s)`);
+    return result;
+  };
+  fs.mkdirSync(settings.home, { recursive: true });
+  fs.writeFileSync(settingsFile(settings), `${JSON.stringify(settings, null, 2)}\n`);
+  const log = openLog(settings);
+  try {
+    const engines = await startEngines(settings, supervisor);
+    Object.assign(startupMs, engines.startupMs);
+    if (engines.leftovers.length) say(`stopped ${engines.leftovers.length} process(es) a crashed run left behind`);
+    say(`engines ready: s3proxy ${ms(engines.startupMs.s3proxy)}, ${engines.log.name} ${ms(engines.startupMs[engines.log.name])}`);
+    await timed(`${settings.log === 'kafka' ? 'topic' : 'stream'} ${settings.streamName}`, () => log.ensureCreated());
+    await timed('sns', () => startWorker(supervisor, settings, 'sns'));
+    const sns = new SNSClient({ endpoint: endpoint(settings.ports.sns), region: settings.region, credentials: settings.credentials });
+    await sns.send(new CreateTopicCommand({ Name: settings.alertsTopicName }));
+    sns.destroy();
+    if (options.cards?.length) await writeCardProfiles(settings, options.cards);
+    const partial = { settings, config, supervisor, log, startupMs };
+    const began = Date.now();
+    const flink = await startFlink(supervisor, partial, options);
+    if (flink.running) {
+      startupMs.flink = Date.now() - began;
+      say(`flink stream job running (${ms(startupMs.flink)})`);
+    } else {
+      say(`Flink stream job not running: ${flink.reason}`);
+    }
+    for (const worker of WORKERS.filter((w) => w !== 'sns')) await timed(worker, () => startWorker(supervisor, settings, worker));
+    return { ...partial, flink };
+  } catch (error) {
+    await log.close().catch(() => undefined);
+    await supervisor.stopAll();
+    throw error;
+  }
+}
+
+const ms = (value: number | undefined) => (value === undefined ? '?' : `${(value / 1000).toFixed(1)} s`);
+
+/** Records on the Kafka log the Flink job has not committed yet (it commits on each checkpoint). */
+export async function flinkLag(settings: SandboxSettings, consumerGroup: string): Promise<number | undefined> {
+  if (settings.log !== 'kafka') return undefined;
+  const admin = new Kafka({ brokers: [`127.0.0.1:${settings.ports.kafka}`], logLevel: logLevel.NOTHING, clientId: 'sandbox-status' }).admin();
+  await admin.connect();
+  try {
+    const [ends, committed] = await Promise.all([
+      admin.fetchTopicOffsets(settings.streamName),
+      admin.fetchOffsets({ groupId: consumerGroup, topics: [settings.streamName] }),
+    ]);
+    const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    return ends.reduce((lag, p) => {
+      const at = done.get(p.partition) ?? -1;
+      return lag + (Number(p.high) - (at < 0 ? Number(p.low) : at));
+    }, 0);
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,219 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { PlatformConfig } from '../lib/config';
+import { expectedResults, score, type AlertLike, type Score } from './expected';
+import type { Workload } from './generator';
+import { openLakeSql, type LakeSql } from './serving/lake-sql';
+import type { FlinkState } from './session';
+import { sandboxDirs, type SandboxSettings } from './settings';
+
+/**
+ * What a run did, read back from where each layer put its results (the lake
+ * through DuckDB, the SNS stand-in's file, the on-failure folder) and set
+ * beside what the generator produced and its ground truth. Scoped to the run:
+ * rows by the run's txnId prefix, windows by the run's event-time range.
+ */
+
+export interface PathCounts {
+  /** Transactions counted in the path's spend-per-card-minute view (speed: summed partial counts). */
+  cardMinuteTxns: number;
+  cardMinuteWindows: number;
+  alerts: AlertLike[];
+  deadLetters: number;
+  score?: Score;
+}
+
+export interface RunSummary {
+  runId?: string;
+  log: SandboxSettings['log'];
+  produced: { records: number; valid: number; malformed: number; duplicates: number; late: number; incidents: number };
+  expected: { raw: number; distinctValid: number; malformed: number; streamLate: number; streamLateAmbiguous: number };
+  raw: {
+    rows: number;
+    /** Valid produced records found in the archive as often as they were produced (duplicates twice). */
+    validArchived: number;
+    /** Valid produced records missing from the archive, or there fewer times than produced. */
+    validMissing: number;
+    /** Rows beyond the valid records: schema-invalid records whose fields still convert to the column types, as Firehose's would. */
+    otherRows: number;
+    errorRecords: number;
+  };
+  speed: PathCounts & { onFailureBatches: number; snsMessages: number };
+  stream: (PathCounts & { lateEvents: number; enriched: number }) | { notRunning: string };
+  where: Record<string, string>;
+}
+
+const sqlText = (value: string) => `'${value.replaceAll("'", "''")}'`;
+
+function countLines(dir: string, filter: (name: string) => boolean = () => true): number {
+  if (!fs.existsSync(dir)) return 0;
+  let lines = 0;
+  for (const name of fs.readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+    const file = path.join(dir, name);
+    if (!filter(name) || !fs.statSync(file).isFile()) continue;
+    lines += fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).length;
+  }
+  return lines;
+}
+
+async function one(sql: LakeSql, query: string): Promise<number> {
+  const [row] = await sql.query(query);
+  return Number(Object.values(row ?? {})[0] ?? 0);
+}
+
+interface AlertRow {
+  alert_id: string;
+  rule: string;
+  card_id: string;
+  txn_ids: string[];
+}
+
+async function alertsOf(sql: LakeSql, table: string, runPrefix: string, extra = ''): Promise<AlertLike[]> {
+  const rows = (await sql.query(
+    `SELECT DISTINCT alert_id, rule, card_id, txn_ids FROM ${table} WHERE starts_with(txn_ids[1], ${sqlText(runPrefix)}) ${extra}`,
+  )) as unknown as AlertRow[];
+  return rows.map((r) => ({ alertId: r.alert_id, rule: r.rule, cardId: r.card_id, txnIds: r.txn_ids }));
+}
+
+export async function summarizeRun(
+  settings: SandboxSettings,
+  config: PlatformConfig,
+  workload: Workload,
+  flink: FlinkState,
+): Promise<RunSummary> {
+  const dirs = sandboxDirs(settings);
+  const truth = workload.groundTruth;
+  const runId = truth.known ? truth.runId : undefined;
+  const records = workload.records;
+  const expected = expectedResults(records, {
+    partitions: settings.shards,
+    maxOutOfOrdernessMs: config.streamProcessing.maxOutOfOrdernessMs,
+    allowedLatenessMs: config.streamProcessing.allowedLatenessMs,
+  });
+  const times = expected.valid.map((d) => d.transaction.eventTime);
+  const from = Math.min(...times) - (Math.min(...times) % 60000);
+  const to = Math.max(...times);
+  const inRun = `window_start BETWEEN ${from} AND ${to}`;
+  const prefix = runId ? `${runId}-` : '';
+  const version = `v = ${sqlText(String(config.streamProcessing.outputVersion))}`;
+  const sql = await openLakeSql(dirs.lake);
+  try {
+    const rawCounts = new Map(
+      (await sql.query(`SELECT txn_id, count(*) AS n FROM raw_transactions WHERE starts_with(txn_id, ${sqlText(prefix)}) GROUP BY txn_id`)).map(
+        (r) => [String(r.txn_id), Number(r.n)] as const,
+      ),
+    );
+    const producedCounts = new Map<string, number>();
+    for (const t of expected.raw) producedCounts.set(t.txnId, (producedCounts.get(t.txnId) ?? 0) + 1);
+    let validArchived = 0;
+    for (const [txnId, n] of producedCounts) validArchived += Math.min(n, rawCounts.get(txnId) ?? 0);
+    const rawRows = [...rawCounts.values()].reduce((a, b) => a + b, 0);
+    const speedAlerts = await alertsOf(sql, 'speed_alerts', prefix);
+    const speed: RunSummary['speed'] = {
+      cardMinuteTxns: await one(sql, `SELECT coalesce(sum(txn_count), 0) FROM speed_spend_per_card_minute WHERE ${inRun}`),
+      cardMinuteWindows: await one(sql, `SELECT count(*) FROM (SELECT DISTINCT card_id, window_start FROM speed_spend_per_card_minute WHERE ${inRun})`),
+      alerts: speedAlerts,
+      deadLetters: await one(sql, `SELECT count(*) FROM deadletter_speed`),
+      score: truth.known ? score(speedAlerts, truth) : undefined,
+      onFailureBatches: fs.existsSync(dirs.onFailure) ? fs.readdirSync(dirs.onFailure).length : 0,
+      snsMessages: countLines(dirs.sns, (name) => name.endsWith('.ndjson')),
+    };
+    let stream: RunSummary['stream'];
+    if (flink.running) {
+      const streamAlerts = await alertsOf(sql, 'views_alerts', prefix, `AND ${version}`);
+      stream = {
+        cardMinuteTxns: await one(sql, `SELECT coalesce(sum(txn_count), 0) FROM views_spend_per_card_minute WHERE ${version} AND ${inRun}`),
+        cardMinuteWindows: await one(sql, `SELECT count(*) FROM views_spend_per_card_minute WHERE ${version} AND ${inRun}`),
+        alerts: streamAlerts,
+        deadLetters: await one(sql, `SELECT count(*) FROM views_dead_letter WHERE ${version}`),
+        score: truth.known ? score(streamAlerts, truth) : undefined,
+        lateEvents: await one(sql, `SELECT count(*) FROM views_late_events WHERE ${version} AND starts_with(txn_id, ${sqlText(prefix)})`),
+        enriched: await one(sql, `SELECT count(*) FROM views_enriched_transactions WHERE ${version} AND starts_with(txn_id, ${sqlText(prefix)})`),
+      };
+    } else {
+      stream = { notRunning: flink.reason ?? 'not running' };
+    }
+    const labels = records.map((r) => r.label.kind);
+    return {
+      runId,
+      log: settings.log,
+      produced: {
+        records: records.length,
+        valid: expected.valid.length,
+        malformed: expected.malformed.length,
+        duplicates: labels.filter((k) => k === 'duplicate').length,
+        late: labels.filter((k) => k === 'late').length,
+        incidents: truth.known ? truth.incidents.length : 0,
+      },
+      expected: {
+        raw: expected.raw.length,
+        distinctValid: new Set(expected.valid.map((d) => d.transaction.txnId)).size,
+        malformed: expected.malformed.length,
+        streamLate: expected.stream.late.length,
+        streamLateAmbiguous: expected.stream.ambiguous.length,
+      },
+      raw: {
+        rows: rawRows,
+        validArchived,
+        validMissing: expected.raw.length - validArchived,
+        otherRows: rawRows - validArchived,
+        errorRecords: countLines(path.join(dirs.lake, 'errors', 'raw')),
+      },
+      speed,
+      stream,
+      where: {
+        lake: dirs.lake,
+        'speed-layer alerts (SNS stand-in)': dirs.sns,
+        'event source mapping on-failure': dirs.onFailure,
+        'engine and worker logs': dirs.logs,
+      },
+    };
+  } finally {
+    sql.close();
+  }
+}
+
+const pct = (value: number) => `${(value * 100).toFixed(1)} %`;
+
+function scoreLines(name: string, s: Score | undefined): string[] {
+  if (!s) return [`  ${name}: no ground truth (a recorded file)`];
+  const rules = Object.entries(s.perRule).map(
+    ([rule, r]) => `${rule} ${r.truePositives}/${r.incidents} found, ${r.falsePositives} false (precision ${pct(r.precision)}, recall ${pct(r.recall)})`,
+  );
+  return [`  ${name}: precision ${pct(s.overall.precision)}, recall ${pct(s.overall.recall)}`, ...rules.map((r) => `    ${r}`)];
+}
+
+export function formatSummary(summary: RunSummary): string {
+  const p = summary.produced;
+  const lines = [
+    '',
+    `== Sandbox run ${summary.runId ?? '(recorded file)'} on ${summary.log} ==`,
+    `Produced ${p.records} records: ${p.valid} valid (${p.duplicates} duplicates, ${p.late} late), ${p.malformed} malformed, ${p.incidents} fraud incidents`,
+    '',
+    'Counts per layer',
+    `  raw archive     ${summary.raw.rows} rows: ${summary.raw.validArchived} of ${summary.expected.raw} valid records (each as often as produced)${summary.raw.validMissing ? `, ${summary.raw.validMissing} MISSING` : ''}, ${summary.raw.otherRows} schema-invalid records its conversion accepts; ${summary.raw.errorRecords} records in errors/raw/`,
+    `  speed layer     ${summary.speed.cardMinuteTxns} txns in ${summary.speed.cardMinuteWindows} card-minutes, ${summary.speed.alerts.length} alerts (${summary.speed.snsMessages} SNS messages), ${summary.speed.deadLetters} dead letters (expected ${summary.expected.malformed}), ${summary.speed.onFailureBatches} batches to on-failure`,
+  ];
+  if ('notRunning' in summary.stream) {
+    lines.push(`  stream (Flink)  not running: ${summary.stream.notRunning}`);
+  } else {
+    const s = summary.stream;
+    lines.push(
+      `  stream (Flink)  ${s.cardMinuteTxns} txns in ${s.cardMinuteWindows} closed card-minutes, ${s.alerts.length} alerts, ${s.lateEvents} late events (expected ${summary.expected.streamLate}${summary.expected.streamLateAmbiguous ? ` + up to ${summary.expected.streamLateAmbiguous} ambiguous` : ''}), ${s.enriched} enriched, ${s.deadLetters} dead letters`,
+    );
+  }
+  lines.push('', 'Fraud detection against the ground truth');
+  lines.push(...scoreLines('speed layer', summary.speed.score));
+  if (!('notRunning' in summary.stream)) lines.push(...scoreLines('stream (Flink)', summary.stream.score));
+  lines.push('', 'Where results live');
+  for (const [what, where] of Object.entries(summary.where)) lines.push(`  ${what}: ${where}`);
+  lines.push(
+    '',
+    'Try',
+    `  npm run sandbox -- query "SELECT rule, count(*) AS alerts FROM views_alerts GROUP BY rule"`,
+    `  npm run sandbox -- query "SELECT card_id, sum(txn_count) AS txns, sum(total_amount) AS spend FROM speed_spend_per_card_minute GROUP BY card_id ORDER BY spend DESC LIMIT 5"`,
+    `  npm run sandbox -- query "SELECT reason, count(*) FROM deadletter_speed GROUP BY reason"`,
+    '',
+  );
+  return lines.join('\n');
+}
