@@ -116,7 +116,14 @@ async function up(options: CommonOptions & RunFlags & { produce: boolean; flink:
   });
   console.log(`Sandbox up in ${((Date.now() - began) / 1000).toFixed(0)} s. Stop it with Ctrl-C (or \`npm run sandbox -- down\` elsewhere).`);
   if (options.produce) {
-    await runWorkload(sandbox, { rate: options.rate, durationSeconds: options.duration, seed: options.seed, fromFile: options.fromFile, workload });
+    await runWorkload(sandbox, {
+      rate: options.rate,
+      durationSeconds: options.duration,
+      seed: options.seed,
+      fromFile: options.fromFile,
+      workload,
+      stopArchiveWhenCaughtUp: options.exit,
+    });
   }
   if (options.exit) {
     await sandbox.log.close();

@@ -27,6 +27,8 @@ export interface RunOptions {
   startTime?: number;
   /** A workload made beforehand (so its cards could be loaded before the stream job started). */
   workload?: Workload;
+  /** Stop the raw archive once every path has read everything, so it delivers its buffer at once (a run that ends). */
+  stopArchiveWhenCaughtUp?: boolean;
   /** How long to wait for every path to catch up after producing; default 240 s. */
   drainTimeoutSeconds?: number;
   out?: (line: string) => void;
@@ -107,8 +109,14 @@ export function progressLine(sent: number, total: number, p: Progress, flinkRunn
   ].join(' | ');
 }
 
+/** Every path has read every record (the archive may still hold some in its buffer). */
+function caughtUp(p: Progress, flinkRunning: boolean): boolean {
+  return p.speedLag === 0 && p.archiveLag === 0 && (!flinkRunning || p.flinkLag === 0);
+}
+
+/** ...and the archive has delivered them. */
 function drained(p: Progress, flinkRunning: boolean): boolean {
-  return p.speedLag === 0 && p.archiveLag === 0 && p.archiveBuffered === 0 && (!flinkRunning || p.flinkLag === 0);
+  return caughtUp(p, flinkRunning) && p.archiveBuffered === 0;
 }
 
 export interface RunResult {
@@ -149,8 +157,16 @@ export async function runWorkload(sandbox: Sandbox, options: RunOptions): Promis
   const drainBegan = Date.now();
   const deadline = drainBegan + (options.drainTimeoutSeconds ?? 240) * 1000;
   let progress = await readProgress(sandbox);
+  let archiveStopped = false;
   while (!drained(progress, sandbox.flink.running) && Date.now() < deadline) {
-    await sleep(1000);
+    if (options.stopArchiveWhenCaughtUp && !archiveStopped && caughtUp(progress, sandbox.flink.running)) {
+      // Everything is read; stopping the archive delivers its buffer now instead of at the buffering interval.
+      out('Every path has read everything: stopping the raw archive, which delivers its buffer.');
+      await sandbox.supervisor.stop('raw-archive');
+      archiveStopped = true;
+    } else {
+      await sleep(1000);
+    }
     progress = await readProgress(sandbox);
     await tick();
   }

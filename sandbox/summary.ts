@@ -175,12 +175,24 @@ export async function summarizeRun(
 
 const pct = (value: number) => `${(value * 100).toFixed(1)} %`;
 
-function scoreLines(name: string, s: Score | undefined): string[] {
+/** The rules each path implements (docs/reference-product.md): the speed layer keeps no running average, so no R3. */
+export const PATH_RULES = { speed: ['R1', 'R2'], stream: ['R1', 'R2', 'R3'] } as const;
+
+function scoreLines(name: string, s: Score | undefined, rules: readonly string[]): string[] {
   if (!s) return [`  ${name}: no ground truth (a recorded file)`];
-  const rules = Object.entries(s.perRule).map(
-    ([rule, r]) => `${rule} ${r.truePositives}/${r.incidents} found, ${r.falsePositives} false (precision ${pct(r.precision)}, recall ${pct(r.recall)})`,
+  const perRule = Object.entries(s.perRule).map(([rule, r]) =>
+    rules.includes(rule)
+      ? `${rule} ${r.truePositives}/${r.incidents} found, ${r.falsePositives} false (precision ${pct(r.precision)}, recall ${pct(r.recall)})`
+      : `${rule} not a rule of this path (${r.falsePositives} alerts)`,
   );
-  return [`  ${name}: precision ${pct(s.overall.precision)}, recall ${pct(s.overall.recall)}`, ...rules.map((r) => `    ${r}`)];
+  const own = Object.entries(s.perRule).filter(([rule]) => rules.includes(rule)).map(([, r]) => r);
+  const found = own.reduce((n, r) => n + r.truePositives, 0);
+  const incidents = own.reduce((n, r) => n + r.incidents, 0);
+  const alerts = own.reduce((n, r) => n + r.alerts, 0);
+  return [
+    `  ${name} (${rules.join(', ')}): precision ${pct(alerts ? found / alerts : 1)}, recall ${pct(incidents ? found / incidents : 1)}`,
+    ...perRule.map((r) => `    ${r}`),
+  ];
 }
 
 export function formatSummary(summary: RunSummary): string {
@@ -203,8 +215,8 @@ export function formatSummary(summary: RunSummary): string {
     );
   }
   lines.push('', 'Fraud detection against the ground truth');
-  lines.push(...scoreLines('speed layer', summary.speed.score));
-  if (!('notRunning' in summary.stream)) lines.push(...scoreLines('stream (Flink)', summary.stream.score));
+  lines.push(...scoreLines('speed layer', summary.speed.score, PATH_RULES.speed));
+  if (!('notRunning' in summary.stream)) lines.push(...scoreLines('stream (Flink)', summary.stream.score, PATH_RULES.stream));
   lines.push('', 'Where results live');
   for (const [what, where] of Object.entries(summary.where)) lines.push(`  ${what}: ${where}`);
   lines.push(
