@@ -109,9 +109,9 @@ export function progressLine(sent: number, total: number, p: Progress, flinkRunn
   ].join(' | ');
 }
 
-/** Every path has read every record (the archive may still hold some in its buffer). */
+/** Every path has read every record; the archive may still hold some in its buffer (its lag counts them until delivered). */
 function caughtUp(p: Progress, flinkRunning: boolean): boolean {
-  return p.speedLag === 0 && p.archiveLag === 0 && (!flinkRunning || p.flinkLag === 0);
+  return p.speedLag === 0 && p.archiveLag !== undefined && p.archiveLag === p.archiveBuffered && (!flinkRunning || p.flinkLag === 0);
 }
 
 /** ...and the archive has delivered them. */

@@ -127,8 +127,9 @@ async function startFlink(supervisor: Supervisor, sandbox: Omit<Sandbox, 'flink'
       return {
         running: false,
         reason:
-          "the Flink jar has no Kinesis connector: this machine's Maven repository lacks flink-connector-aws-kinesis-streams " +
-          `(${missing.reason}). The stream path runs on --log kafka; see docs/sandbox.md.`,
+          "the Flink jar has no Kinesis connector: this machine's Maven repository lacks " +
+          `${/Could not find artifact (\S+)/.exec(missing.reason)?.[1] ?? 'flink-connector-aws-kinesis-streams'}. ` +
+          'The stream path runs on --log kafka; see docs/sandbox.md.',
       };
     }
     return { running: false, reason: 'the sandbox runs the Flink job on the Kafka log only; see docs/sandbox.md' };

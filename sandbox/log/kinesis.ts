@@ -66,13 +66,6 @@ function toLogRecord(shardId: string, record: KinesisRecord): LogRecord {
   };
 }
 
-/** Sequence numbers are decimal strings that grow within a shard; compare them as integers. */
-function seqCompare(a: string, b: string): number {
-  const x = BigInt(a);
-  const y = BigInt(b);
-  return x < y ? -1 : x > y ? 1 : 0;
-}
-
 /**
  * A reader's committed positions on disk: one JSON file `{ "<shardId>": "<sequenceNumber>" }` per reader,
  * rewritten whole on each commit as a temporary file renamed over the old one (rename is atomic within a
@@ -134,18 +127,9 @@ interface CachedIterator {
   iterator: string;
 }
 
-/** The running count behind `lag()`: `count` records follow `base`, up to `lastSeen`; `tail` reads on from there. */
-interface LagCount {
-  base: string | undefined;
-  count: number;
-  lastSeen: string | undefined;
-  tail: CachedIterator;
-}
-
 class KinesisReader implements LogReader {
   private readonly positions: PositionFile;
   private readonly iterators = new Map<string, CachedIterator>();
-  private readonly lagCounts = new Map<string, LagCount>();
   private shardIds: string[] | undefined;
 
   constructor(
@@ -224,53 +208,24 @@ class KinesisReader implements LogReader {
 
   /**
    * Counted, not estimated: kinesis-local's MillisBehindLatest is a time, not a record count, so the
-   * reader walks the shard after its committed position and counts. The count is kept between calls
-   * (records between the previous and the new committed position are subtracted, new records at the
-   * tail added), so each call reads only what was consumed or produced since the last one.
+   * reader walks the shard after its committed position and counts, afresh on every call. That costs
+   * one GetRecords page per 10,000 records of lag, and cannot drift: an earlier version kept a running
+   * count between calls and, in the sandbox, reported a lag that a fresh count showed to be 0.
    */
   async lag(unit: string): Promise<number> {
-    const committed = await this.committed(unit);
-    let count = this.lagCounts.get(unit);
-    const sameBase = (a: string | undefined, b: string | undefined) => a === b;
-    if (count && !sameBase(count.base, committed)) {
-      const movedForward =
-        committed !== undefined &&
-        count.lastSeen !== undefined &&
-        (count.base === undefined || seqCompare(committed, count.base) > 0) &&
-        seqCompare(committed, count.lastSeen) <= 0;
-      if (movedForward) {
-        // Subtract the records in (base, committed].
-        let from: CachedIterator | undefined = await this.iteratorAfter(unit, count.base);
-        let consumed = 0;
-        while (from) {
-          const page = await this.getRecords(unit, from, GET_RECORDS_MAX);
-          const upTo = page.records.filter((r) => seqCompare(r.position, committed) <= 0);
-          consumed += upTo.length;
-          if (upTo.length < page.records.length || (page.records.length === 0 && page.millisBehindLatest === 0)) break;
-          from = page.next;
-        }
-        count = { ...count, base: committed, count: count.count - consumed };
-      } else {
-        count = undefined;
-      }
-    }
-    if (!count) count = { base: committed, count: 0, lastSeen: committed, tail: await this.iteratorAfter(unit, committed) };
-    // Count the records at the tail.
-    for (;;) {
-      const page = await this.getRecords(unit, count.tail, GET_RECORDS_MAX);
-      count.count += page.records.length;
-      if (page.records.length > 0) count.lastSeen = page.records[page.records.length - 1].position;
-      if (!page.next) break;
-      count.tail = page.next;
+    let from: CachedIterator | undefined = await this.iteratorAfter(unit, await this.committed(unit));
+    let count = 0;
+    while (from) {
+      const page = await this.getRecords(unit, from, GET_RECORDS_MAX);
+      count += page.records.length;
       if (page.records.length === 0 && page.millisBehindLatest === 0) break;
+      from = page.next;
     }
-    this.lagCounts.set(unit, count);
-    return count.count;
+    return count;
   }
 
   async close(): Promise<void> {
     this.iterators.clear();
-    this.lagCounts.clear();
   }
 }
 

@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
@@ -9,6 +8,7 @@ import { openLog, type LocalLog, type LogReader, type LogRecord } from '../../sa
 import { defaultSettings, type LogKind, sandboxDirs, type SandboxSettings } from '../../sandbox/settings';
 import { type Archiver, type ArchiverOptions, createArchiver, RAW_ARCHIVE_READER, sandboxS3Client } from '../../sandbox/stand-ins/archiver';
 import { archiveColumns, partitionKeys, toRow } from '../../sandbox/stand-ins/archiver-convert';
+import { freePorts } from '../helpers/sandbox';
 
 /**
  * The archiver against the sandbox's real S3Proxy (filesystem backend, so the lake is a folder
@@ -54,15 +54,8 @@ class MemoryLog {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
+async function freePort(): Promise<number> {
+  return (await freePorts(1))[0];
 }
 
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000, state?: () => unknown): Promise<void> {

@@ -9,6 +9,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Kafka, logLevel } from 'kafkajs';
 import { KinesisEventLog } from '../../lib/constructs/event-log';
 import { SandboxSettings, defaultSettings, endpoint, sandboxDirs } from '../../sandbox/settings';
+import { freePorts } from '../helpers/sandbox';
 import {
   FLINK_MAIN_CLASS,
   KAFKA_ENGINE,
@@ -46,18 +47,6 @@ process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 /** A group's first join creates __consumer_offsets; kafkajs logs the retried "coordinator is loading" as errors. */
 const KAFKAJS_LOG = logLevel.NOTHING;
 
-/** Ports nothing listens on right now, from the OS. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve) => {
-      const server = net.createServer();
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
-}
 
 const gone = (pid: number) => !fs.existsSync(`/proc/${pid}`) || fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
 

@@ -10,6 +10,7 @@ import { Supervisor, startKafka, startKinesis } from '../../sandbox/engines';
 import { KafkaLog, KinesisLog, openLog, type LocalLog, type LogRecord } from '../../sandbox/log';
 import { defaultSettings, sandboxDirs, type LogKind, type SandboxSettings } from '../../sandbox/settings';
 import { EventSourceMapping, eventFormatFor, sandboxArns } from '../../sandbox/stand-ins/event-source-mapping';
+import { freePorts } from '../helpers/sandbox';
 
 /**
  * The two LocalLog implementations against the REAL engines (a Kafka 4.1 broker in KRaft mode and
@@ -20,17 +21,6 @@ const REPO = path.resolve(__dirname, '..', '..');
 const N = 240;
 const KEYS = 12;
 
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve) => {
-      const server = net.createServer();
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
-}
 
 let home: string;
 let base: SandboxSettings;

@@ -1,0 +1,28 @@
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { defaultSettings, type SandboxSettings } from '../../sandbox/settings';
+
+export const REPO = path.resolve(__dirname, '..', '..');
+
+/** Ports nothing listens on right now, from the OS (held together, so they are distinct). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve(server));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+
+/** Settings for a sandbox of a test's own: a temporary home and free ports, so it never meets a developer's sandbox. */
+export async function testSettings(prefix: string, overrides: Partial<SandboxSettings> = {}): Promise<SandboxSettings> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+  const [kafka, kafkaController, kinesis, kinesisTls, s3, sns] = await freePorts(6);
+  return defaultSettings(REPO, { home, ports: { kafka, kafkaController, kinesis, kinesisTls, s3, sns }, ...overrides });
+}
