@@ -5,7 +5,7 @@ import type { PlatformConfig } from '../lib/config';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateWorkload, readRecordedFile, writeRun, type Workload } from './generator';
 import { produceAtRate } from './produce';
-import { flinkLag, type Sandbox } from './session';
+import { flinkLag, LOCAL_CHECKPOINT_INTERVAL_MS, type Sandbox } from './session';
 import { sandboxDirs } from './settings';
 import { formatSummary, summarizeRun, type RunSummary } from './summary';
 import { readStatus } from './workers/status';
@@ -171,6 +171,13 @@ export async function runWorkload(sandbox: Sandbox, options: RunOptions): Promis
     await tick();
   }
   const isDrained = drained(progress, sandbox.flink.running);
+  if (isDrained && sandbox.flink.running) {
+    // The job commits its Kafka offsets on a checkpoint, but the watermark that follows the last record,
+    // and the windows it closes, reach the lake with the next one.
+    const interval = sandbox.flink.checkpointIntervalMs ?? LOCAL_CHECKPOINT_INTERVAL_MS;
+    out(`Waiting ${((2 * interval) / 1000).toFixed(0)} s for the stream job's next checkpoints to commit the windows the last watermark closed.`);
+    await sleep(2 * interval);
+  }
   await tick(true);
   const drainSeconds = (Date.now() - drainBegan) / 1000;
   out(isDrained ? `All paths caught up ${drainSeconds.toFixed(0)} s after the last record.` : `Not every path caught up within the drain timeout; the summary shows where things stand.`);

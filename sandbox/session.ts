@@ -23,6 +23,8 @@ import { WORKERS, type WorkerName } from './workers/main';
  */
 
 export const SETTINGS_FILE = 'settings.json';
+/** The Flink job's own default for a local run (LaunchOptions.DEFAULT_LOCAL_CHECKPOINT_INTERVAL). */
+export const LOCAL_CHECKPOINT_INTERVAL_MS = 10_000;
 export const FLINK_PROCESS = 'flink-stream';
 
 export interface FlinkState {
@@ -31,6 +33,8 @@ export interface FlinkState {
   reason?: string;
   /** The consumer group the job commits its Kafka offsets to on each checkpoint. */
   consumerGroup?: string;
+  /** How often the job checkpoints, which is when its file sinks commit what it wrote. */
+  checkpointIntervalMs?: number;
 }
 
 export interface Sandbox {
@@ -142,7 +146,7 @@ async function startFlink(supervisor: Supervisor, sandbox: Omit<Sandbox, 'flink'
   const extraArgs = ['--checkpoints', path.join(dirs.flink, 'checkpoints')];
   if (options.flinkCheckpointIntervalMs) extraArgs.push('--checkpoint-interval-ms', String(options.flinkCheckpointIntervalMs));
   await startFlinkJob(supervisor, settings, { name: FLINK_PROCESS, propertiesFile, extraArgs, jar: jar.path });
-  return { running: true, consumerGroup };
+  return { running: true, consumerGroup, checkpointIntervalMs: options.flinkCheckpointIntervalMs ?? LOCAL_CHECKPOINT_INTERVAL_MS };
 }
 
 /**
