@@ -2,7 +2,8 @@
 # The test command (`npm test`): everything CI runs, in one go.
 #   1. the Python test tools (.venv: cfn-lint, sqlglot)
 #   2. a full typecheck of the CDK app, the handlers, the tests and the benchmarks
-#   3. jest: config, snapshots, assertions, cdk-nag, cfn-lint, contracts, handlers
+#   3. jest: config, snapshots, assertions, cdk-nag, cfn-lint, contracts, handlers, and the sandbox
+#      (its engines, stand-ins and generator, and end to end on Kafka and Kinesis)
 #   4. Maven: builds the Flink jar and runs its MiniCluster tests
 # Ends with one line "total: N passed, M failed" across jest and Maven.
 set -euo pipefail
