@@ -72,6 +72,15 @@ export const defaultConfig: PlatformConfig = {
     bytesScannedCutoffPerQueryMiB: 10240,
     resultsRetentionDays: 7,
   },
+  reprocessing: {
+    caughtUpLagSeconds: 60,
+    caughtUpPolls: 3,
+    pollIntervalSeconds: 120,
+    maxCatchUpHours: 24,
+    startTimeoutMinutes: 30,
+    horizonMarginMinutes: 60,
+    retireOldVersion: 'keep',
+  },
   observability: {
     alarmsEnabled: false,
     logRetentionDays: 30,

@@ -140,6 +140,26 @@ const servingSchema = z.strictObject({
   resultsRetentionDays: z.int().min(1).max(3650),
 });
 
+const reprocessingSchema = z.strictObject({
+  /** The replay counts as caught up when its source lag is at most this (seconds). */
+  caughtUpLagSeconds: z.int().min(1).max(3600),
+  /** ... for this many consecutive polls. */
+  caughtUpPolls: z.int().min(1).max(60),
+  /** Time between two polls of the replay application (its status and lag); CloudWatch has one point a minute. */
+  pollIntervalSeconds: z.int().min(60).max(3600),
+  /** A replay not caught up after this long is stopped, deleted and reported; the old version keeps serving. */
+  maxCatchUpHours: z.int().min(1).max(336),
+  /** How long the replay application may take to reach RUNNING after it is started. */
+  startTimeoutMinutes: z.int().min(5).max(120),
+  /** A replay must start at least this far inside the log's retention, so no record it needs expires while it starts. */
+  horizonMarginMinutes: z.int().min(0).max(1440),
+  /** What happens to the retired version's data: kept (delete it by hand, see docs/reprocessing.md). */
+  retireOldVersion: z.enum(['keep']),
+});
+
+/** Each poll of the catch-up loop writes about 16 events to the execution history, whose limit is 25,000. */
+export const MAX_CATCH_UP_POLLS = 1200;
+
 const observabilitySchema = z.strictObject({
   /** Create CloudWatch alarms (iterator age, dead letters, archive failures). */
   alarmsEnabled: z.boolean(),
@@ -167,6 +187,8 @@ export const platformConfigSchema = z.strictObject({
   streamProcessing: streamProcessingSchema,
   lake: lakeSchema,
   serving: servingSchema,
+  /** The Kappa replay (docs/reprocessing.md). */
+  reprocessing: reprocessingSchema,
   observability: observabilitySchema,
 }).superRefine((config, context) => {
   const msk = config.eventLog.msk;
@@ -175,6 +197,23 @@ export const platformConfigSchema = z.strictObject({
       code: 'custom',
       path: ['eventLog', 'msk', 'brokerNodes'],
       message: `must be a multiple of network.availabilityZones (${config.network.availabilityZones}): MSK places the same number of brokers in each zone`,
+    });
+  }
+  const replay = config.reprocessing;
+  const polls = Math.ceil((replay.maxCatchUpHours * 3600) / replay.pollIntervalSeconds);
+  if (polls > MAX_CATCH_UP_POLLS) {
+    context.addIssue({
+      code: 'custom',
+      path: ['reprocessing', 'maxCatchUpHours'],
+      message: `with reprocessing.pollIntervalSeconds = ${replay.pollIntervalSeconds} this is ${polls} polls; at most ${MAX_CATCH_UP_POLLS} fit in one execution's history: raise pollIntervalSeconds or lower maxCatchUpHours`,
+    });
+  }
+  const retentionHours = config.eventLog[config.eventLog.type].retentionHours;
+  if (replay.horizonMarginMinutes >= retentionHours * 60) {
+    context.addIssue({
+      code: 'custom',
+      path: ['reprocessing', 'horizonMarginMinutes'],
+      message: `must be less than the log's retention (eventLog.${config.eventLog.type}.retentionHours = ${retentionHours} h), or no replay could ever start`,
     });
   }
 });
