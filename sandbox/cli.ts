@@ -4,7 +4,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { PORT_FLAGS, SandboxAlreadyRunningError, stopRecorded, Supervisor, isStillOurs } from './engines';
 import { sandboxPlatformConfig } from './platform-config';
 import { makeWorkload, readProgress, runWorkload, progressLine } from './run';
-import { readSettings, startSandbox, type Sandbox } from './session';
+import { flinkConsumerGroup, FLINK_PROCESS, readSettings, startSandbox, type Sandbox } from './session';
+import { formatReplay, replay } from './replay';
+import { readServingVersion, servingVersion, switchServingVersion } from './serving/version';
 import { openLakeSql } from './serving/lake-sql';
 import { defaultSettings, sandboxDirs, type LogKind, type SandboxPorts, type SandboxSettings } from './settings';
 import { WORKERS } from './workers/main';
@@ -145,13 +147,13 @@ async function produce(options: CommonOptions & RunFlags) {
   }
   const { config } = sandboxPlatformConfig(REPO_ROOT);
   const { openLog } = await import('./log');
-  const flinkRunning = running.some((r) => r.name === 'flink-stream');
+  const flinkRunning = running.some((r) => r.name.startsWith(FLINK_PROCESS));
   const sandbox: Sandbox = {
     settings,
     config,
     supervisor: new Supervisor(settings),
     log: openLog(settings),
-    flink: flinkRunning ? { running: true, consumerGroup: `tributary-stream-v${config.streamProcessing.outputVersion}` } : { running: false, reason: 'not running in this sandbox' },
+    flink: flinkRunning ? { running: true, version: served(settings), consumerGroup: flinkConsumerGroup(served(settings)) } : { running: false, reason: 'not running in this sandbox' },
     startupMs: {},
   };
   try {
@@ -173,11 +175,10 @@ async function status(options: CommonOptions) {
     const alive = isStillOurs(record);
     console.log(`  ${record.name.padEnd(14)} ${alive ? 'running' : 'stopped'}  pid ${record.pid}${record.ports.length ? `  ports ${record.ports.join(',')}` : ''}  log ${record.logFile}`);
   }
-  const flinkRunning = records.some((r) => r.name === 'flink-stream' && isStillOurs(r));
-  const { config } = sandboxPlatformConfig(REPO_ROOT);
+  const flinkRunning = records.some((r) => r.name.startsWith(FLINK_PROCESS) && isStillOurs(r));
   const progress = await readProgress({
     settings,
-    flink: flinkRunning ? { running: true, consumerGroup: `tributary-stream-v${config.streamProcessing.outputVersion}` } : { running: false },
+    flink: flinkRunning ? { running: true, consumerGroup: flinkConsumerGroup(served(settings)) } : { running: false },
   });
   console.log(`  ${progressLine(0, 0, progress, flinkRunning).replace(/^in 0\/0 \| /, '')}`);
   for (const worker of WORKERS) {
@@ -186,9 +187,14 @@ async function status(options: CommonOptions) {
   }
 }
 
+/** The served version of this home (the profile's outputVersion until a replay switched it). */
+function served(settings: SandboxSettings): number {
+  return servingVersion(settings, sandboxPlatformConfig(REPO_ROOT).config).version;
+}
+
 async function query(sql: string, options: CommonOptions & { json?: boolean }) {
   const settings = settingsFrom(options);
-  const lake = await openLakeSql(sandboxDirs(settings).lake);
+  const lake = await openLakeSql(sandboxDirs(settings).lake, { servedVersion: served(settings) });
   try {
     const rows = await lake.query(sql);
     if (options.json) console.log(JSON.stringify(rows, null, 2));
@@ -197,6 +203,39 @@ async function query(sql: string, options: CommonOptions & { json?: boolean }) {
   } finally {
     lake.close();
   }
+}
+
+/** Start (resuming), replay from a timestamp into the next version, switch serving, retire the old one. */
+async function replayCommand(options: CommonOptions & { from: string; reason?: string; keepRunning?: boolean; profile?: string }) {
+  const settings = settingsFrom(options);
+  if (settings.log !== 'kafka') throw new InvalidArgumentError('replay runs the Flink job, which this machine has for --log kafka only (see docs/sandbox.md).');
+  console.log(`Starting the sandbox in ${settings.home} to replay (serving v=${served(settings)}) ...`);
+  const sandbox = await startSandbox(settings, { profile: options.profile, onProgress: (message) => console.log(`  ${message}`) });
+  sandbox.supervisor.handleSignals(() => console.log('\nStopping every process of the sandbox ...'));
+  const result = await replay(sandbox, { from: options.from, reason: options.reason });
+  console.log(formatReplay(result));
+  if (!options.keepRunning) {
+    await sandbox.log.close();
+    await sandbox.supervisor.stopAll();
+    if (!result.ok) process.exitCode = 1;
+    return;
+  }
+  await new Promise(() => undefined);
+}
+
+/** Point serving at another version: a rollback after a replay is one switch back. */
+async function serve(options: CommonOptions & { version: number }) {
+  const settings = settingsFrom(options);
+  const lake = await openLakeSql(sandboxDirs(settings).lake);
+  try {
+    const [row] = await lake.query(`SELECT count(*) AS n FROM views_spend_per_card_minute WHERE v = '${options.version}'`);
+    if (Number(row.n) === 0) throw new InvalidArgumentError(`v=${options.version} has no rows in the lake: nothing to serve.`);
+  } finally {
+    lake.close();
+  }
+  const before = readServingVersion(settings)?.version ?? served(settings);
+  switchServingVersion(settings, { version: options.version, previous: before, switchedAt: new Date().toISOString(), reason: 'sandbox serve' });
+  console.log(`Serving v=${options.version} (was v=${before}). The next \`up\` runs the stream job of v=${options.version}.`);
 }
 
 async function down(options: CommonOptions) {
@@ -222,6 +261,17 @@ export function program(): Command {
     .argument('<sql>', 'the query')
     .option('--json', 'print rows as JSON')
     .action((sql, options) => query(sql, options));
+  withCommon(cli.command('replay'))
+    .description('replay the log from a timestamp into the next output version, switch serving to it, retire the old one')
+    .requiredOption('--from <instant>', 'ISO-8601 UTC instant to replay from, e.g. 2026-11-22T00:00:00Z')
+    .option('--reason <text>', 'why, kept with the switch')
+    .option('--keep-running', 'keep the sandbox running after the switch')
+    .option('--profile <name>', 'configuration profile of cdk.json', 'dev')
+    .action((options) => replayCommand(options));
+  withCommon(cli.command('serve'))
+    .description('serve another output version (a rollback after a replay)')
+    .requiredOption('--version <n>', 'the output version to serve', integer('--version'))
+    .action((options) => serve(options));
   withCommon(cli.command('status')).description('processes, lag and counters of the sandbox').action((options) => status(options));
   withCommon(cli.command('down')).description('stop every process of the sandbox (from any terminal)').action((options) => down(options));
   return cli;

@@ -12,6 +12,7 @@ import type { CardProfile } from './generator';
 import { openLog, type LocalLog } from './log';
 import { sandboxPlatformConfig } from './platform-config';
 import { endpoint, sandboxDirs, type SandboxSettings } from './settings';
+import { servingVersion } from './serving/version';
 import { WORKERS, type WorkerName } from './workers/main';
 
 /**
@@ -35,6 +36,8 @@ export interface FlinkState {
   consumerGroup?: string;
   /** How often the job checkpoints, which is when its file sinks commit what it wrote. */
   checkpointIntervalMs?: number;
+  /** The output version it writes (the serving version). */
+  version?: number;
 }
 
 export interface Sandbox {
@@ -104,21 +107,56 @@ async function writeCardProfiles(settings: SandboxSettings, cards: readonly Card
   }
 }
 
-/** The property groups of the local Flink run: the deployed Job/Alerts groups with a local lake, and the local log. */
-export function flinkPropertyGroups(settings: SandboxSettings, config: PlatformConfig) {
-  const groups = streamJobPropertyGroups(config, `file://${sandboxDirs(settings).lake}`);
-  const idPrefix = 'tributary-stream';
-  return {
-    groups: [
-      ...Object.entries(groups).map(([id, map]) => ({ PropertyGroupId: id, PropertyMap: map })),
-      { PropertyGroupId: 'Source', PropertyMap: { type: 'kafka' } },
-      {
-        PropertyGroupId: 'Kafka',
-        PropertyMap: { 'bootstrap.servers': `127.0.0.1:${settings.ports.kafka}`, topic: settings.streamName, auth: 'none', 'id.prefix': idPrefix },
-      },
-    ],
-    consumerGroup: `${idPrefix}-v${config.streamProcessing.outputVersion}`,
-  };
+/** The process name of the stream job writing output version `version`. */
+export function flinkProcessName(version: number): string {
+  return `${FLINK_PROCESS}-v${version}`;
+}
+
+/** The Kafka consumer group a job of this output version commits its offsets to (Kafka/id.prefix + version). */
+export function flinkConsumerGroup(version: number): string {
+  return `${FLINK_ID_PREFIX}-v${version}`;
+}
+
+const FLINK_ID_PREFIX = 'tributary-stream';
+
+/**
+ * The property groups of a local Flink run: the deployed Job/Alerts groups with a local lake and this
+ * output version, the local Kafka log, and for a replay the timestamp to start reading from.
+ */
+export function flinkPropertyGroups(settings: SandboxSettings, config: PlatformConfig, version: number, startTimestamp?: string) {
+  const groups = streamJobPropertyGroups(
+    { ...config, streamProcessing: { ...config.streamProcessing, outputVersion: version } },
+    `file://${sandboxDirs(settings).lake}`,
+  );
+  return [
+    ...Object.entries(groups).map(([id, map]) => ({ PropertyGroupId: id, PropertyMap: map })),
+    { PropertyGroupId: 'Source', PropertyMap: { type: 'kafka', ...(startTimestamp ? { 'start.timestamp': startTimestamp } : {}) } },
+    {
+      PropertyGroupId: 'Kafka',
+      PropertyMap: { 'bootstrap.servers': `127.0.0.1:${settings.ports.kafka}`, topic: settings.streamName, auth: 'none', 'id.prefix': FLINK_ID_PREFIX },
+    },
+  ];
+}
+
+export interface FlinkJobStart {
+  version: number;
+  /** A replay: read the log from this instant instead of the committed offsets. */
+  startTimestamp?: string;
+  checkpointIntervalMs?: number;
+}
+
+/**
+ * Start the stream job that writes `version`, as Managed Flink runs one application per version: its own
+ * properties file and checkpoint folder, so it resumes from its own newest checkpoint.
+ */
+export async function startFlinkVersion(supervisor: Supervisor, settings: SandboxSettings, config: PlatformConfig, job: FlinkJobStart, jar: string) {
+  const dir = path.join(sandboxDirs(settings).flink, `v${job.version}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const propertiesFile = path.join(dir, 'application-properties.json');
+  fs.writeFileSync(propertiesFile, `${JSON.stringify(flinkPropertyGroups(settings, config, job.version, job.startTimestamp), null, 2)}\n`);
+  const extraArgs = ['--checkpoints', path.join(dir, 'checkpoints')];
+  if (job.checkpointIntervalMs) extraArgs.push('--checkpoint-interval-ms', String(job.checkpointIntervalMs));
+  return startFlinkJob(supervisor, settings, { name: flinkProcessName(job.version), propertiesFile, extraArgs, jar });
 }
 
 async function startFlink(supervisor: Supervisor, sandbox: Omit<Sandbox, 'flink'>, options: StartOptions): Promise<FlinkState> {
@@ -138,15 +176,10 @@ async function startFlink(supervisor: Supervisor, sandbox: Omit<Sandbox, 'flink'
     }
     return { running: false, reason: 'the sandbox runs the Flink job on the Kafka log only; see docs/sandbox.md' };
   }
-  const dirs = sandboxDirs(settings);
-  fs.mkdirSync(dirs.flink, { recursive: true });
-  const { groups, consumerGroup } = flinkPropertyGroups(settings, config);
-  const propertiesFile = path.join(dirs.flink, 'application-properties.json');
-  fs.writeFileSync(propertiesFile, `${JSON.stringify(groups, null, 2)}\n`);
-  const extraArgs = ['--checkpoints', path.join(dirs.flink, 'checkpoints')];
-  if (options.flinkCheckpointIntervalMs) extraArgs.push('--checkpoint-interval-ms', String(options.flinkCheckpointIntervalMs));
-  await startFlinkJob(supervisor, settings, { name: FLINK_PROCESS, propertiesFile, extraArgs, jar: jar.path });
-  return { running: true, consumerGroup, checkpointIntervalMs: options.flinkCheckpointIntervalMs ?? LOCAL_CHECKPOINT_INTERVAL_MS };
+  const version = servingVersion(settings, config).version;
+  const checkpointIntervalMs = options.flinkCheckpointIntervalMs ?? LOCAL_CHECKPOINT_INTERVAL_MS;
+  await startFlinkVersion(supervisor, settings, config, { version, checkpointIntervalMs: options.flinkCheckpointIntervalMs }, jar.path);
+  return { running: true, version, consumerGroup: flinkConsumerGroup(version), checkpointIntervalMs };
 }
 
 /**

@@ -95,7 +95,7 @@ export async function summarizeRun(
   const to = Math.max(...times);
   const inRun = `window_start BETWEEN ${from} AND ${to}`;
   const prefix = runId ? `${runId}-` : '';
-  const version = `v = ${sqlText(String(config.streamProcessing.outputVersion))}`;
+  const version = `v = ${sqlText(String(flink.version ?? config.streamProcessing.outputVersion))}`;
   const sql = await openLakeSql(dirs.lake);
   try {
     const rawCounts = new Map(

@@ -75,6 +75,23 @@ export function tableSelect(lakeDir: string, table: LakeTableSpec): string {
   return `SELECT ${[...columns, ...partitions].join(', ')} FROM ${source}`;
 }
 
+const isStreamView = (table: LakeTableSpec) => table.partitions.some((p) => p.name === 'v');
+
+/** `views_alerts` is served as `serving_alerts`. */
+export function servingViewName(table: LakeTableSpec): string {
+  return table.tableName.replace(/^views_/, 'serving_');
+}
+
+/**
+ * The serving view of a stream view: its columns and the served version's rows only, as the cloud's
+ * `CREATE OR REPLACE VIEW serving_<view> AS SELECT ... FROM views_<view> WHERE v = '<n>'`. It keeps
+ * `v`, so a reader can tell which version answered.
+ */
+export function servingSelect(table: LakeTableSpec, version: number): string {
+  const columns = [...table.columns.map((c) => (c.name === 'raw' ? '"raw"' : c.name)), 'v', 'dt', 'hr'];
+  return `SELECT ${columns.join(', ')} FROM ${table.tableName} WHERE v = '${Number(version)}'`;
+}
+
 export interface LakeSql {
   connection: DuckDBConnection;
   /** Run SQL and return its rows as JSON values: exact, so BIGINT and DECIMAL come back as strings. */
@@ -86,12 +103,17 @@ export interface LakeSql {
  * Open DuckDB over `lakeDir` (the lake bucket's folder) with every table as a view. The views are
  * made from what is on disk now: open a new one to see tables that were empty before.
  */
-export async function openLakeSql(lakeDir: string): Promise<LakeSql> {
+export async function openLakeSql(lakeDir: string, options: { servedVersion?: number } = {}): Promise<LakeSql> {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   for (const statement of TRINO_COMPAT) await connection.run(statement);
   for (const table of lakeTables()) {
     await connection.run(`CREATE OR REPLACE VIEW ${table.tableName} AS ${tableSelect(lakeDir, table)}`);
+  }
+  if (options.servedVersion !== undefined) {
+    for (const table of lakeTables().filter(isStreamView)) {
+      await connection.run(`CREATE OR REPLACE VIEW ${servingViewName(table)} AS ${servingSelect(table, options.servedVersion)}`);
+    }
   }
   return {
     connection,
