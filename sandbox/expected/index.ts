@@ -101,10 +101,16 @@ export function expectedResults(
 
 /**
  * The exact stream outputs once the job's actual late_events are known. Throws when they contradict
- * the recomputation: a clearly-late transaction missing, or one that was clearly on time (or never
- * produced as a first delivery) present.
+ * the recomputation: one that was clearly on time (or never produced as a first delivery) present,
+ * which no interleaving allows; and, unless `requireClearlyLate` is false, a clearly-late transaction
+ * missing. That second check rests on the partition-skew assumption (`partitionSkewMs`), which a job
+ * that falls behind (a loaded machine, a replay) can break: its partitions are then read unevenly.
  */
-export function streamGivenLate(expected: ExpectedResults, actualLateTxnIds: Iterable<string>): StreamOutputs {
+export function streamGivenLate(
+  expected: ExpectedResults,
+  actualLateTxnIds: Iterable<string>,
+  options: { requireClearlyLate?: boolean } = {},
+): StreamOutputs {
   const actual = new Set(actualLateTxnIds);
   const verdicts = new Map(expected.stream.lateness.map((e) => [e.txnId, e]));
   const problems: string[] = [];
@@ -113,8 +119,10 @@ export function streamGivenLate(expected: ExpectedResults, actualLateTxnIds: Ite
     if (!entry) problems.push(`${txnId} is in late_events but was never produced as a valid transaction`);
     else if (entry.verdict === 'on-time') problems.push(`${txnId} is in late_events but was clearly on time`);
   }
-  for (const entry of expected.stream.late) {
-    if (!actual.has(entry.txnId)) problems.push(`${entry.txnId} was clearly late but is not in late_events`);
+  if (options.requireClearlyLate ?? true) {
+    for (const entry of expected.stream.late) {
+      if (!actual.has(entry.txnId)) problems.push(`${entry.txnId} was clearly late but is not in late_events`);
+    }
   }
   if (problems.length > 0) throw new Error(`late_events contradicts the recomputation:\n${problems.join('\n')}`);
   const accepted = expected.valid

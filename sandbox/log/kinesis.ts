@@ -127,6 +127,9 @@ interface CachedIterator {
   iterator: string;
 }
 
+/** lag() counts at most this many records per shard. */
+export const LAG_COUNT_LIMIT = 10_000;
+
 class KinesisReader implements LogReader {
   private readonly positions: PositionFile;
   private readonly iterators = new Map<string, CachedIterator>();
@@ -209,13 +212,15 @@ class KinesisReader implements LogReader {
   /**
    * Counted, not estimated: kinesis-local's MillisBehindLatest is a time, not a record count, so the
    * reader walks the shard after its committed position and counts, afresh on every call. That costs
-   * one GetRecords page per 10,000 records of lag, and cannot drift: an earlier version kept a running
+   * one GetRecords page per 10,000 records of lag (up to LAG_COUNT_LIMIT), and cannot drift: an earlier version kept a running
    * count between calls and, in the sandbox, reported a lag that a fresh count showed to be 0.
    */
   async lag(unit: string): Promise<number> {
     let from: CachedIterator | undefined = await this.iteratorAfter(unit, await this.committed(unit));
     let count = 0;
-    while (from) {
+    // Counted up to LAG_COUNT_LIMIT: beyond it the number only says "far behind", and reading it all every
+    // second would load the single-threaded kinesis-local the consumers need.
+    while (from && count < LAG_COUNT_LIMIT) {
       const page = await this.getRecords(unit, from, GET_RECORDS_MAX);
       count += page.records.length;
       if (page.records.length === 0 && page.millisBehindLatest === 0) break;

