@@ -7,6 +7,7 @@ import { EventLogStack } from './stacks/event-log-stack';
 import { NetworkStack } from './stacks/network-stack';
 import { LakeStack } from './stacks/lake-stack';
 import { ObservabilityStack } from './stacks/observability-stack';
+import { ReprocessingStack } from './stacks/reprocessing-stack';
 import { ServingStack } from './stacks/serving-stack';
 import { SpeedLayerStack } from './stacks/speed-layer-stack';
 import { StreamProcessingStack } from './stacks/stream-processing-stack';
@@ -21,6 +22,7 @@ export interface Platform {
   readonly speedLayer: SpeedLayerStack;
   readonly streamProcessing: StreamProcessingStack;
   readonly serving: ServingStack;
+  readonly reprocessing: ReprocessingStack;
   readonly observability: ObservabilityStack;
 }
 
@@ -54,6 +56,10 @@ export function buildPlatform(app: App, profile: string, config: PlatformConfig)
     ...common, stackName: stackName('stream-processing'), description: 'Tributary stream processing (Managed Service for Apache Flink)', eventLog: eventLog.eventLog, lake,
   });
   const serving = new ServingStack(app, 'Serving', { ...common, stackName: stackName('serving'), description: 'Tributary serving layer', lake });
+  const reprocessing = new ReprocessingStack(app, 'Reprocessing', {
+    ...common, stackName: stackName('reprocessing'), description: 'Tributary reprocessing: serving views and the Kappa replay',
+    eventLog: eventLog.eventLog, lake, streamProcessing, serving,
+  });
 
   const observability = new ObservabilityStack(app, 'Observability', {
     ...common, stackName: stackName('observability'), description: 'Tributary dashboard and alarms',
@@ -63,5 +69,5 @@ export function buildPlatform(app: App, profile: string, config: PlatformConfig)
   Tags.of(app).add('project', 'tributary');
   Tags.of(app).add('tributary:profile', profile);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { network, eventLog, lake, archive, speedLayer, streamProcessing, serving, observability };
+  return { network, eventLog, lake, archive, speedLayer, streamProcessing, serving, reprocessing, observability };
 }

@@ -1,0 +1,3 @@
+export * from './catch-up-lag';
+export * from './kappa-replay';
+export * from './serving-view';
