@@ -107,3 +107,34 @@ export function lakeTables(): LakeTableSpec[] {
     },
   ];
 }
+
+/**
+ * Serving views: `serving_<view>` over `views_<view>` at one output version, so readers never name a
+ * version and a Kappa replay switches them. One definition for the Athena views of the cloud
+ * (lib/constructs/reprocessing) and the DuckDB views of the sandbox.
+ */
+
+/** The serving view's name for a versioned lake table `views_<view>`. */
+export const servingViewName = (table: LakeTableSpec): string => table.tableName.replace(/^views_/, 'serving_');
+
+/** The lake tables a serving view is made for: every table partitioned by output version. */
+export const versionedTables = (tables: LakeTableSpec[]): LakeTableSpec[] =>
+  tables.filter((table) => table.partitions.some((p) => p.name === VERSION_PARTITION.name));
+
+/** The columns a serving view exposes: the table's columns, then its date and hour partitions (never the version). */
+export function servingColumns(table: LakeTableSpec): { name: string; type: string }[] {
+  return [
+    ...table.columns.map((c) => ({ name: c.name, type: c.type })),
+    ...table.partitions.filter((p) => p.name !== VERSION_PARTITION.name).map((p) => ({ name: p.name, type: 'string' })),
+  ];
+}
+
+/**
+ * The view's query for one version: `SELECT <columns> FROM "<db>"."views_<view>" WHERE "v" = '<version>'`,
+ * without the database where the engine has none (DuckDB).
+ */
+export function servingViewSql(database: string | undefined, table: LakeTableSpec, version: number | string): string {
+  const columns = servingColumns(table).map((c) => `"${c.name}"`).join(', ');
+  const from = database === undefined ? `"${table.tableName}"` : `"${database}"."${table.tableName}"`;
+  return `SELECT ${columns} FROM ${from} WHERE "${VERSION_PARTITION.name}" = '${version}'`;
+}

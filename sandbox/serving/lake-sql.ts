@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { lakeTables, type LakeTableSpec } from '../../lib/lake-catalog';
+import { lakeTables, servingViewName, servingViewSql, versionedTables, type LakeTableSpec } from '../../lib/lake-catalog';
 
 /**
  * The sandbox's Athena: DuckDB over the lake folder, with one view per table of
@@ -75,23 +75,6 @@ export function tableSelect(lakeDir: string, table: LakeTableSpec): string {
   return `SELECT ${[...columns, ...partitions].join(', ')} FROM ${source}`;
 }
 
-const isStreamView = (table: LakeTableSpec) => table.partitions.some((p) => p.name === 'v');
-
-/** `views_alerts` is served as `serving_alerts`. */
-export function servingViewName(table: LakeTableSpec): string {
-  return table.tableName.replace(/^views_/, 'serving_');
-}
-
-/**
- * The serving view of a stream view: its columns and the served version's rows only, as the cloud's
- * `CREATE OR REPLACE VIEW serving_<view> AS SELECT ... FROM views_<view> WHERE v = '<n>'`. It keeps
- * `v`, so a reader can tell which version answered.
- */
-export function servingSelect(table: LakeTableSpec, version: number): string {
-  const columns = [...table.columns.map((c) => (c.name === 'raw' ? '"raw"' : c.name)), 'v', 'dt', 'hr'];
-  return `SELECT ${columns.join(', ')} FROM ${table.tableName} WHERE v = '${Number(version)}'`;
-}
-
 export interface LakeSql {
   connection: DuckDBConnection;
   /** Run SQL and return its rows as JSON values: exact, so BIGINT and DECIMAL come back as strings. */
@@ -111,8 +94,8 @@ export async function openLakeSql(lakeDir: string, options: { servedVersion?: nu
     await connection.run(`CREATE OR REPLACE VIEW ${table.tableName} AS ${tableSelect(lakeDir, table)}`);
   }
   if (options.servedVersion !== undefined) {
-    for (const table of lakeTables().filter(isStreamView)) {
-      await connection.run(`CREATE OR REPLACE VIEW ${servingViewName(table)} AS ${servingSelect(table, options.servedVersion)}`);
+    for (const table of versionedTables(lakeTables())) {
+      await connection.run(`CREATE OR REPLACE VIEW ${servingViewName(table)} AS ${servingViewSql(undefined, table, Number(options.servedVersion))}`);
     }
   }
   return {

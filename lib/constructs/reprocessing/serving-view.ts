@@ -1,7 +1,9 @@
 import { Stack } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import { Construct } from 'constructs';
-import { type LakeTableSpec, VERSION_PARTITION } from '../../lake-catalog';
+import { type LakeTableSpec, servingColumns, servingViewName, servingViewSql, versionedTables } from '../../lake-catalog';
+
+export { servingColumns, servingViewName, servingViewSql, versionedTables };
 
 /**
  * Serving views: one Athena view per stream view, `serving_<view>`, that
@@ -10,13 +12,6 @@ import { type LakeTableSpec, VERSION_PARTITION } from '../../lake-catalog';
  * replay re-points it with `CREATE OR REPLACE VIEW`, which replaces the
  * Glue table in one call, so a query sees either version whole.
  */
-
-/** The serving view's name for a versioned lake table `views_<view>`. */
-export const servingViewName = (table: LakeTableSpec): string => table.tableName.replace(/^views_/, 'serving_');
-
-/** The lake tables a serving view is made for: every table partitioned by output version. */
-export const versionedTables = (tables: LakeTableSpec[]): LakeTableSpec[] =>
-  tables.filter((table) => table.partitions.some((p) => p.name === VERSION_PARTITION.name));
 
 /** A Hive (Glue) type as Athena's engine (Trino) names it in a view's definition. */
 export function prestoType(hiveType: string): string {
@@ -56,22 +51,8 @@ function splitTopLevel(text: string): string[] {
   return parts;
 }
 
-/** The columns a serving view exposes: the table's columns, then its date and hour partitions (never the version). */
-export function servingColumns(table: LakeTableSpec): { name: string; type: string }[] {
-  return [
-    ...table.columns.map((c) => ({ name: c.name, type: c.type })),
-    ...table.partitions.filter((p) => p.name !== VERSION_PARTITION.name).map((p) => ({ name: p.name, type: 'string' })),
-  ];
-}
-
 /** Where the version goes in {@link servingViewSql}'s text. */
 export const VERSION_PLACEHOLDER = '{{version}}';
-
-/** The view's query for one version: `SELECT <columns> FROM "<db>"."views_<view>" WHERE "v" = '<version>'`. */
-export function servingViewSql(database: string, table: LakeTableSpec, version: number | string): string {
-  const columns = servingColumns(table).map((c) => `"${c.name}"`).join(', ');
-  return `SELECT ${columns} FROM "${database}"."${table.tableName}" WHERE "${VERSION_PARTITION.name}" = '${version}'`;
-}
 
 /** The statement a replay runs to point the view at a version. */
 export function replaceServingViewSql(database: string, table: LakeTableSpec, version: number | string): string {
