@@ -181,7 +181,7 @@ export async function runWorkload(sandbox: Sandbox, options: RunOptions): Promis
   await tick(true);
   const drainSeconds = (Date.now() - drainBegan) / 1000;
   out(isDrained ? `All paths caught up ${drainSeconds.toFixed(0)} s after the last record.` : `Not every path caught up within the drain timeout; the summary shows where things stand.`);
-  const summary = await summarizeRun(sandbox.settings, sandbox.config, workload, sandbox.flink);
+  const summary = await summarizeRun(sandbox.settings, sandbox.config, workload, sandbox.flink, began);
   out(formatSummary(summary));
   return { runDir, workload, summary, produceSeconds, drainSeconds, drained: isDrained };
 }

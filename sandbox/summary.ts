@@ -1,11 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PlatformConfig } from '../lib/config';
+import { LakePrefix } from '../lib/lake-layout';
 import { expectedResults, score, type AlertLike, type Score } from './expected';
 import type { Workload } from './generator';
 import { openLakeSql, type LakeSql } from './serving/lake-sql';
 import type { FlinkState } from './session';
 import { sandboxDirs, type SandboxSettings } from './settings';
+import { readPublished } from './stand-ins/sns';
 
 /**
  * What a run did, read back from where each layer put its results (the lake
@@ -45,12 +47,14 @@ export interface RunSummary {
 
 const sqlText = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
-function countLines(dir: string, filter: (name: string) => boolean = () => true): number {
+/** Lines of the files under `dir` (optionally only those written since `since`, epoch ms). */
+function countLines(dir: string, filter: (name: string) => boolean = () => true, since = 0): number {
   if (!fs.existsSync(dir)) return 0;
   let lines = 0;
   for (const name of fs.readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
     const file = path.join(dir, name);
-    if (!filter(name) || !fs.statSync(file).isFile()) continue;
+    const stat = fs.statSync(file);
+    if (!filter(name) || !stat.isFile() || stat.mtimeMs < since) continue;
     lines += fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).length;
   }
   return lines;
@@ -75,11 +79,26 @@ async function alertsOf(sql: LakeSql, table: string, runPrefix: string, extra = 
   return rows.map((r) => ({ alertId: r.alert_id, rule: r.rule, cardId: r.card_id, txnIds: r.txn_ids }));
 }
 
+/**
+ * The speed view's objects written since the run began. The speed layer's rows carry no txnId, and a
+ * card-minute may hold an earlier run's partial sums too; each object, though, holds one batch of one run.
+ */
+function speedObjectsSince(lakeDir: string, since: number): string[] {
+  const dir = path.join(lakeDir, LakePrefix.speed, 'spend_per_card_minute');
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((name) => path.join(dir, name))
+    .filter((file) => file.endsWith('.json') && fs.statSync(file).mtimeMs >= since);
+}
+
 export async function summarizeRun(
   settings: SandboxSettings,
   config: PlatformConfig,
   workload: Workload,
   flink: FlinkState,
+  /** When producing began, epoch ms: dead letters and speed objects from then on are this run's. */
+  runStartedAt: number,
 ): Promise<RunSummary> {
   const dirs = sandboxDirs(settings);
   const truth = workload.groundTruth;
@@ -109,14 +128,16 @@ export async function summarizeRun(
     for (const [txnId, n] of producedCounts) validArchived += Math.min(n, rawCounts.get(txnId) ?? 0);
     const rawRows = [...rawCounts.values()].reduce((a, b) => a + b, 0);
     const speedAlerts = await alertsOf(sql, 'speed_alerts', prefix);
+    const speedFiles = speedObjectsSince(dirs.lake, runStartedAt);
+    const speedObjects = `read_json([${speedFiles.map(sqlText).join(', ')}], format = 'newline_delimited', columns = {card_id: 'VARCHAR', window_start: 'BIGINT', txn_count: 'BIGINT', total_amount: 'DECIMAL(18,2)'})`;
     const speed: RunSummary['speed'] = {
-      cardMinuteTxns: await one(sql, `SELECT coalesce(sum(txn_count), 0) FROM speed_spend_per_card_minute WHERE ${inRun}`),
-      cardMinuteWindows: await one(sql, `SELECT count(*) FROM (SELECT DISTINCT card_id, window_start FROM speed_spend_per_card_minute WHERE ${inRun})`),
+      cardMinuteTxns: speedFiles.length ? await one(sql, `SELECT coalesce(sum(txn_count), 0) FROM ${speedObjects}`) : 0,
+      cardMinuteWindows: speedFiles.length ? await one(sql, `SELECT count(*) FROM (SELECT DISTINCT card_id, window_start FROM ${speedObjects})`) : 0,
       alerts: speedAlerts,
-      deadLetters: await one(sql, `SELECT count(*) FROM deadletter_speed`),
+      deadLetters: await one(sql, `SELECT count(*) FROM deadletter_speed WHERE arrival_time >= ${runStartedAt}`),
       score: truth.known ? score(speedAlerts, truth) : undefined,
       onFailureBatches: fs.existsSync(dirs.onFailure) ? fs.readdirSync(dirs.onFailure).length : 0,
-      snsMessages: countLines(dirs.sns, (name) => name.endsWith('.ndjson')),
+      snsMessages: (await readPublished(settings, settings.alertsTopicName)).filter((m) => (JSON.parse(m.message) as { txnIds?: string[] }).txnIds?.[0]?.startsWith(prefix)).length,
     };
     let stream: RunSummary['stream'];
     if (flink.running) {
@@ -125,7 +146,7 @@ export async function summarizeRun(
         cardMinuteTxns: await one(sql, `SELECT coalesce(sum(txn_count), 0) FROM views_spend_per_card_minute WHERE ${version} AND ${inRun}`),
         cardMinuteWindows: await one(sql, `SELECT count(*) FROM views_spend_per_card_minute WHERE ${version} AND ${inRun}`),
         alerts: streamAlerts,
-        deadLetters: await one(sql, `SELECT count(*) FROM views_dead_letter WHERE ${version}`),
+        deadLetters: await one(sql, `SELECT count(*) FROM views_dead_letter WHERE ${version} AND received_at >= ${runStartedAt}`),
         score: truth.known ? score(streamAlerts, truth) : undefined,
         lateEvents: await one(sql, `SELECT count(*) FROM views_late_events WHERE ${version} AND starts_with(txn_id, ${sqlText(prefix)})`),
         enriched: await one(sql, `SELECT count(*) FROM views_enriched_transactions WHERE ${version} AND starts_with(txn_id, ${sqlText(prefix)})`),
@@ -157,7 +178,7 @@ export async function summarizeRun(
         validArchived,
         validMissing: expected.raw.length - validArchived,
         otherRows: rawRows - validArchived,
-        errorRecords: countLines(path.join(dirs.lake, 'errors', 'raw')),
+        errorRecords: countLines(path.join(dirs.lake, 'errors', 'raw'), () => true, runStartedAt),
       },
       speed,
       stream,
@@ -211,7 +232,7 @@ export function formatSummary(summary: RunSummary): string {
   } else {
     const s = summary.stream;
     lines.push(
-      `  stream (Flink)  ${s.cardMinuteTxns} txns in ${s.cardMinuteWindows} closed card-minutes, ${s.alerts.length} alerts, ${s.lateEvents} late events (expected ${summary.expected.streamLate}${summary.expected.streamLateAmbiguous ? ` + up to ${summary.expected.streamLateAmbiguous} ambiguous` : ''}), ${s.enriched} enriched, ${s.deadLetters} dead letters`,
+      `  stream (Flink)  ${s.cardMinuteTxns} txns in the ${s.cardMinuteWindows} closed card-minutes of the run's time range, ${s.alerts.length} alerts, ${s.lateEvents} late events (expected ${summary.expected.streamLate}${summary.expected.streamLateAmbiguous ? ` + up to ${summary.expected.streamLateAmbiguous} ambiguous` : ''}), ${s.enriched} enriched, ${s.deadLetters} dead letters`,
     );
   }
   lines.push('', 'Fraud detection against the ground truth');
