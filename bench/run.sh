@@ -4,14 +4,16 @@
 # shared machines are noisy: compare ratios across runs, not absolute rates.
 #   npm run bench                 # all
 #   npm run bench -- handler      # one
+#   npm run bench -- e2e          # the sandbox end to end, ~13 min (flags: see bench/e2e/run.ts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-all=(handler flink)
+all=(handler flink e2e)
 selected=("${@:-${all[@]}}")
 for name in "${selected[@]}"; do
   case "$name" in
     handler) echo "== bench: speed-layer handler"; npx ts-node --prefer-ts-exts bench/handler/run.ts ;;
     flink)   echo "== bench: Flink job";           bash bench/flink/run.sh ;;
+    e2e)     echo "== bench: sandbox end to end";  npx ts-node --transpile-only bench/e2e/run.ts ;;
     *) echo "unknown benchmark '$name'; known: ${all[*]}" >&2; exit 2 ;;
   esac
 done
