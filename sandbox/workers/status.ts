@@ -4,7 +4,7 @@ import type { SandboxSettings } from '../settings';
 
 /**
  * Each worker process writes its live counters to `<home>/status/<name>.json`
- * once a second; `up` shows them as they change and `status` reads them from
+ * every two seconds; `up` shows them as they change and `status` reads them from
  * another terminal. Written atomically (temp file + rename), so a reader never
  * sees half a file.
  */
