@@ -7,13 +7,14 @@
 #   npm run bench -- e2e          # the sandbox end to end, ~13 min (flags: see bench/e2e/run.ts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-all=(handler flink e2e)
+all=(handler flink e2e replay)
 selected=("${@:-${all[@]}}")
 for name in "${selected[@]}"; do
   case "$name" in
     handler) echo "== bench: speed-layer handler"; npx ts-node --prefer-ts-exts bench/handler/run.ts ;;
     flink)   echo "== bench: Flink job";           bash bench/flink/run.sh ;;
     e2e)     echo "== bench: sandbox end to end";  npx ts-node --transpile-only bench/e2e/run.ts ;;
+    replay)  echo "== bench: Kappa replay";        npx ts-node --transpile-only bench/replay/run.ts ;;
     *) echo "unknown benchmark '$name'; known: ${all[*]}" >&2; exit 2 ;;
   esac
 done
