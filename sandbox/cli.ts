@@ -165,12 +165,13 @@ async function produce(options: CommonOptions & RunFlags) {
 
 async function status(options: CommonOptions) {
   const settings = settingsFrom(options);
-  const records = new Supervisor(settings).recorded();
-  if (records.length === 0) {
+  if (!readSettings(settings.home)) {
     console.log(`No sandbox has run in ${settings.home}.`);
     return;
   }
-  console.log(`Sandbox in ${settings.home} (log: ${settings.log})`);
+  const records = new Supervisor(settings).recorded();
+  console.log(`Sandbox in ${settings.home} (log: ${settings.log}), serving v=${served(settings)}`);
+  if (records.length === 0) console.log('  nothing is running; the counters below are from the last run');
   for (const record of records) {
     const alive = isStillOurs(record);
     console.log(`  ${record.name.padEnd(14)} ${alive ? 'running' : 'stopped'}  pid ${record.pid}${record.ports.length ? `  ports ${record.ports.join(',')}` : ''}  log ${record.logFile}`);
