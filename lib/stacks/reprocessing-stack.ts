@@ -12,7 +12,7 @@ import { catchUpLagFor, KappaReplay, ServingView, versionedTables } from '../con
 import { lakeTables } from '../lake-catalog';
 import { CARD_PROFILES_PREFIX, LakePrefix } from '../lake-layout';
 import { type LakeStack, lakeBucketName } from './lake-stack';
-import type { ServingStack } from './serving-stack';
+import { QUERY_RESULTS_PREFIX, type ServingStack } from './serving-stack';
 import type { StreamProcessingStack } from './stream-processing-stack';
 
 export interface ReprocessingStackProps extends StackProps {
@@ -23,8 +23,6 @@ export interface ReprocessingStackProps extends StackProps {
   readonly serving: ServingStack;
 }
 
-/** Where the serving workgroup writes query results in the results bucket (ServingStack's output location). */
-const QUERY_RESULTS_PREFIX = 'athena';
 
 /**
  * Reprocessing, the Kappa way: the serving views that put one version of each

@@ -18,6 +18,9 @@ const MIB = 1024 * 1024;
  * lake key in their own bucket, and a per-query scan cutoff. The reference
  * questions are saved as named queries.
  */
+/** Where the workgroup writes query results in the results bucket. */
+export const QUERY_RESULTS_PREFIX = 'athena';
+
 export class ServingStack extends Stack {
   public readonly workGroup: athena.CfnWorkGroup;
 
@@ -36,7 +39,7 @@ export class ServingStack extends Stack {
         bytesScannedCutoffPerQuery: config.serving.bytesScannedCutoffPerQueryMiB * MIB,
         engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
         resultConfiguration: {
-          outputLocation: `s3://${lake.queryResultsBucket.bucketName}/athena/`,
+          outputLocation: `s3://${lake.queryResultsBucket.bucketName}/${QUERY_RESULTS_PREFIX}/`,
           encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: lake.key.keyArn },
         },
       },
