@@ -117,7 +117,7 @@ async function waitCaughtUp(
     const record = supervisor.running().find((r) => r.name === name);
     if (!record || !isStillOurs(record)) throw new ReplayError(`the replay job ${name} stopped before it caught up (its log: ${sandboxDirs(sandbox.settings).logs}/${name}.log)`);
     if (Date.now() > deadline) throw new ReplayError(`the replay job did not catch up within ${options.timeoutSeconds ?? 600} s (lag ${lag ?? 'unknown'})`);
-    lag = await flinkLag(sandbox.settings, flinkConsumerGroup(version)).catch(() => undefined);
+    lag = await flinkLag(sandbox.settings, flinkConsumerGroup(version), sandbox.log).catch(() => undefined);
     streak = lag !== undefined && lag <= maxLag ? streak + 1 : 0;
     await sleep(1000);
   }

@@ -76,10 +76,10 @@ const sumLag = (units: unknown): number | undefined => {
   return total;
 };
 
-export async function readProgress(sandbox: Pick<Sandbox, 'settings' | 'flink'>): Promise<Progress> {
+export async function readProgress(sandbox: Pick<Sandbox, 'settings' | 'flink'> & Partial<Pick<Sandbox, 'log'>>): Promise<Progress> {
   const speed = readStatus(sandbox.settings, 'speed-layer')?.counters as Record<string, unknown> | undefined;
   const archive = readStatus(sandbox.settings, 'raw-archive')?.counters as Record<string, unknown> | undefined;
-  const lag = sandbox.flink.running && sandbox.flink.consumerGroup ? await flinkLag(sandbox.settings, sandbox.flink.consumerGroup).catch(() => undefined) : undefined;
+  const lag = sandbox.flink.running && sandbox.flink.consumerGroup ? await flinkLag(sandbox.settings, sandbox.flink.consumerGroup, sandbox.log).catch(() => undefined) : undefined;
   return {
     speedLag: sumLag(speed?.units),
     speedRead: speed?.recordsRead as number | undefined,

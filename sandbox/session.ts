@@ -2,14 +2,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import { Kafka, logLevel } from 'kafkajs';
 import { ensureFlinkJar } from '../lib/constructs/flink-application/flink-jar';
 import type { PlatformConfig } from '../lib/config';
 import { CARD_PROFILES_PREFIX } from '../lib/lake-layout';
 import { streamJobPropertyGroups } from '../lib/stream-job-properties';
 import { flinkProfiles, processMarker, s3ClientConfig, startEngines, startFlinkJob, Supervisor } from './engines';
 import type { CardProfile } from './generator';
-import { openLog, type LocalLog } from './log';
+import { KafkaLog, openLog, type LocalLog } from './log';
 import { sandboxPlatformConfig } from './platform-config';
 import { endpoint, sandboxDirs, type SandboxSettings } from './settings';
 import { servingVersion } from './serving/version';
@@ -232,22 +231,17 @@ export async function startSandbox(settings: SandboxSettings, options: StartOpti
 
 const ms = (value: number | undefined) => (value === undefined ? '?' : `${(value / 1000).toFixed(1)} s`);
 
-/** Records on the Kafka log the Flink job has not committed yet (it commits on each checkpoint). */
-export async function flinkLag(settings: SandboxSettings, consumerGroup: string): Promise<number | undefined> {
+/**
+ * Records on the Kafka log the Flink job has not committed yet (it commits on each checkpoint). Pass the
+ * sandbox's own log to reuse its connection; without one, a connection is opened for this call.
+ */
+export async function flinkLag(settings: SandboxSettings, consumerGroup: string, log?: LocalLog): Promise<number | undefined> {
   if (settings.log !== 'kafka') return undefined;
-  const admin = new Kafka({ brokers: [`127.0.0.1:${settings.ports.kafka}`], logLevel: logLevel.NOTHING, clientId: 'sandbox-status' }).admin();
-  await admin.connect();
+  if (log instanceof KafkaLog) return log.groupLag(consumerGroup);
+  const own = new KafkaLog(settings);
   try {
-    const [ends, committed] = await Promise.all([
-      admin.fetchTopicOffsets(settings.streamName),
-      admin.fetchOffsets({ groupId: consumerGroup, topics: [settings.streamName] }),
-    ]);
-    const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-    return ends.reduce((lag, p) => {
-      const at = done.get(p.partition) ?? -1;
-      return lag + (Number(p.high) - (at < 0 ? Number(p.low) : at));
-    }, 0);
+    return await own.groupLag(consumerGroup);
   } finally {
-    await admin.disconnect();
+    await own.close();
   }
 }

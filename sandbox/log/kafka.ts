@@ -270,6 +270,25 @@ export class KafkaLog implements LocalLog {
     return metadata.topics[0].partitions.map((p) => p.partitionId).sort((a, b) => a - b);
   }
 
+  /**
+   * Records of the topic after what consumer group `groupId` has committed, summed over partitions
+   * (from the start of the retained log where it has committed nothing). For consumers outside this
+   * process too, such as the Flink job, which commits its offsets on each checkpoint.
+   */
+  async groupLag(groupId: string): Promise<number> {
+    await this.connect();
+    const [ends, committed] = await Promise.all([
+      this.admin.fetchTopicOffsets(this.topic),
+      this.admin.fetchOffsets({ groupId, topics: [this.topic] }),
+    ]);
+    const done = new Map((committed.find((t) => t.topic === this.topic)?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+    return ends.reduce((lag, p) => {
+      const next = done.get(p.partition) ?? -1n;
+      const from = next < 0n ? BigInt(p.low) : next;
+      return lag + Number(BigInt(p.high) - from);
+    }, 0);
+  }
+
   async watermarks(partition: number): Promise<{ low: bigint; high: bigint }> {
     await this.connect();
     const entry = (await this.admin.fetchTopicOffsets(this.topic)).find((o) => o.partition === partition);
