@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PlatformConfig } from '../lib/config';
+import { lakeTables } from '../lib/lake-catalog';
 import { LakePrefix } from '../lib/lake-layout';
 import { expectedResults, score, type AlertLike, type Score } from './expected';
 import type { Workload } from './generator';
-import { openLakeSql, type LakeSql } from './serving/lake-sql';
+import { openLakeSql, sqlString, tableSelectFrom, type LakeSql } from './serving/lake-sql';
 import type { FlinkState } from './session';
 import { sandboxDirs, type SandboxSettings } from './settings';
 import { readPublished } from './stand-ins/sns';
@@ -45,16 +46,15 @@ export interface RunSummary {
   where: Record<string, string>;
 }
 
-const sqlText = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
-/** Lines of the files under `dir` (optionally only those written since `since`, epoch ms). */
-function countLines(dir: string, filter: (name: string) => boolean = () => true, since = 0): number {
+/** Lines of the files under `dir` written since `since` (epoch ms). */
+function countLinesSince(dir: string, since: number): number {
   if (!fs.existsSync(dir)) return 0;
   let lines = 0;
   for (const name of fs.readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
     const file = path.join(dir, name);
     const stat = fs.statSync(file);
-    if (!filter(name) || !stat.isFile() || stat.mtimeMs < since) continue;
+    if (!stat.isFile() || stat.mtimeMs < since) continue;
     lines += fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).length;
   }
   return lines;
@@ -72,19 +72,22 @@ interface AlertRow {
   txn_ids: string[];
 }
 
-async function alertsOf(sql: LakeSql, table: string, runPrefix: string, extra = ''): Promise<AlertLike[]> {
+/** The distinct alerts of a run (its txnIds start with the run's prefix) in an alerts table, with an optional extra condition. */
+export async function runAlerts(sql: LakeSql, table: string, runPrefix: string, extra = ''): Promise<AlertLike[]> {
   const rows = (await sql.query(
-    `SELECT DISTINCT alert_id, rule, card_id, txn_ids FROM ${table} WHERE starts_with(txn_ids[1], ${sqlText(runPrefix)}) ${extra}`,
+    `SELECT DISTINCT alert_id, rule, card_id, txn_ids FROM ${table} WHERE starts_with(txn_ids[1], ${sqlString(runPrefix)}) ${extra}`,
   )) as unknown as AlertRow[];
   return rows.map((r) => ({ alertId: r.alert_id, rule: r.rule, cardId: r.card_id, txnIds: r.txn_ids }));
 }
+
+const SPEED_CARD_MINUTE = lakeTables().find((t) => t.tableName === 'speed_spend_per_card_minute')!;
 
 /**
  * The speed view's objects written since the run began. The speed layer's rows carry no txnId, and a
  * card-minute may hold an earlier run's partial sums too; each object, though, holds one batch of one run.
  */
 function speedObjectsSince(lakeDir: string, since: number): string[] {
-  const dir = path.join(lakeDir, LakePrefix.speed, 'spend_per_card_minute');
+  const dir = path.join(lakeDir, SPEED_CARD_MINUTE.prefix);
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir, { recursive: true, encoding: 'utf8' })
@@ -114,11 +117,11 @@ export async function summarizeRun(
   const to = Math.max(...times);
   const inRun = `window_start BETWEEN ${from} AND ${to}`;
   const prefix = runId ? `${runId}-` : '';
-  const version = `v = ${sqlText(String(flink.version ?? config.streamProcessing.outputVersion))}`;
+  const version = `v = ${sqlString(String(flink.version ?? config.streamProcessing.outputVersion))}`;
   const sql = await openLakeSql(dirs.lake);
   try {
     const rawCounts = new Map(
-      (await sql.query(`SELECT txn_id, count(*) AS n FROM raw_transactions WHERE starts_with(txn_id, ${sqlText(prefix)}) GROUP BY txn_id`)).map(
+      (await sql.query(`SELECT txn_id, count(*) AS n FROM raw_transactions WHERE starts_with(txn_id, ${sqlString(prefix)}) GROUP BY txn_id`)).map(
         (r) => [String(r.txn_id), Number(r.n)] as const,
       ),
     );
@@ -127,9 +130,9 @@ export async function summarizeRun(
     let validArchived = 0;
     for (const [txnId, n] of producedCounts) validArchived += Math.min(n, rawCounts.get(txnId) ?? 0);
     const rawRows = [...rawCounts.values()].reduce((a, b) => a + b, 0);
-    const speedAlerts = await alertsOf(sql, 'speed_alerts', prefix);
+    const speedAlerts = await runAlerts(sql, 'speed_alerts', prefix);
     const speedFiles = speedObjectsSince(dirs.lake, runStartedAt);
-    const speedObjects = `read_json([${speedFiles.map(sqlText).join(', ')}], format = 'newline_delimited', columns = {card_id: 'VARCHAR', window_start: 'BIGINT', txn_count: 'BIGINT', total_amount: 'DECIMAL(18,2)'})`;
+    const speedObjects = `(${tableSelectFrom(SPEED_CARD_MINUTE, speedFiles)})`;
     const speed: RunSummary['speed'] = {
       cardMinuteTxns: speedFiles.length ? await one(sql, `SELECT coalesce(sum(txn_count), 0) FROM ${speedObjects}`) : 0,
       cardMinuteWindows: speedFiles.length ? await one(sql, `SELECT count(*) FROM (SELECT DISTINCT card_id, window_start FROM ${speedObjects})`) : 0,
@@ -141,15 +144,15 @@ export async function summarizeRun(
     };
     let stream: RunSummary['stream'];
     if (flink.running) {
-      const streamAlerts = await alertsOf(sql, 'views_alerts', prefix, `AND ${version}`);
+      const streamAlerts = await runAlerts(sql, 'views_alerts', prefix, `AND ${version}`);
       stream = {
         cardMinuteTxns: await one(sql, `SELECT coalesce(sum(txn_count), 0) FROM views_spend_per_card_minute WHERE ${version} AND ${inRun}`),
         cardMinuteWindows: await one(sql, `SELECT count(*) FROM views_spend_per_card_minute WHERE ${version} AND ${inRun}`),
         alerts: streamAlerts,
         deadLetters: await one(sql, `SELECT count(*) FROM views_dead_letter WHERE ${version} AND received_at >= ${runStartedAt}`),
         score: truth.known ? score(streamAlerts, truth) : undefined,
-        lateEvents: await one(sql, `SELECT count(*) FROM views_late_events WHERE ${version} AND starts_with(txn_id, ${sqlText(prefix)})`),
-        enriched: await one(sql, `SELECT count(*) FROM views_enriched_transactions WHERE ${version} AND starts_with(txn_id, ${sqlText(prefix)})`),
+        lateEvents: await one(sql, `SELECT count(*) FROM views_late_events WHERE ${version} AND starts_with(txn_id, ${sqlString(prefix)})`),
+        enriched: await one(sql, `SELECT count(*) FROM views_enriched_transactions WHERE ${version} AND starts_with(txn_id, ${sqlString(prefix)})`),
       };
     } else {
       stream = { notRunning: flink.reason ?? 'not running' };
@@ -178,7 +181,7 @@ export async function summarizeRun(
         validArchived,
         validMissing: expected.raw.length - validArchived,
         otherRows: rawRows - validArchived,
-        errorRecords: countLines(path.join(dirs.lake, 'errors', 'raw'), () => true, runStartedAt),
+        errorRecords: countLinesSince(path.join(dirs.lake, LakePrefix.archiveErrors), runStartedAt),
       },
       speed,
       stream,

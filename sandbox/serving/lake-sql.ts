@@ -42,7 +42,8 @@ export function duckdbType(glueType: string): string {
   return mapped;
 }
 
-const quote = (text: string) => `'${text.replaceAll("'", "''")}'`;
+/** A SQL string literal. */
+export const sqlString = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 function hasFiles(dir: string, extension: string): boolean {
   if (!fs.existsSync(dir)) return false;
@@ -52,10 +53,26 @@ function hasFiles(dir: string, extension: string): boolean {
   });
 }
 
-/** The SELECT behind one table's view: typed columns, then its partition keys as strings. */
-export function tableSelect(lakeDir: string, table: LakeTableSpec): string {
+/**
+ * The table's typed columns, then its partition keys as strings, read from `files`: a glob or a list of
+ * files of the table's format (hive partitions come from their `key=value` folders).
+ */
+export function tableSelectFrom(table: LakeTableSpec, files: string | readonly string[]): string {
   const columns = table.columns.map((c) => `CAST(${c.name === 'raw' ? '"raw"' : c.name} AS ${duckdbType(c.type)}) AS ${c.name}`);
   const partitions = table.partitions.map((p) => `CAST(${p.name} AS VARCHAR) AS ${p.name}`);
+  const paths = typeof files === 'string' ? sqlString(files) : `[${files.map(sqlString).join(', ')}]`;
+  const source =
+    table.format === 'parquet'
+      ? `read_parquet(${paths}, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`
+      : `read_json(${paths}, format = 'newline_delimited', hive_partitioning = true, hive_types_autocast = false, columns = {${[
+          ...table.columns.map((c) => `${sqlString(c.name)}: ${sqlString(duckdbType(c.type))}`),
+          ...table.partitions.map((p) => `${sqlString(p.name)}: 'VARCHAR'`),
+        ].join(', ')}})`;
+  return `SELECT ${[...columns, ...partitions].join(', ')} FROM ${source}`;
+}
+
+/** The SELECT behind one table's view: every committed file under the table's prefix. */
+export function tableSelect(lakeDir: string, table: LakeTableSpec): string {
   const extension = table.format === 'parquet' ? '.parquet' : '.json';
   const dir = path.join(lakeDir, table.prefix);
   if (!hasFiles(dir, extension)) {
@@ -64,15 +81,7 @@ export function tableSelect(lakeDir: string, table: LakeTableSpec): string {
     return `SELECT ${empty.join(', ')} WHERE false`;
   }
   // Hidden files are in-progress parts (Flink's file sink) and temporary uploads: not committed data.
-  const glob = quote(path.join(dir, '**', `[!.]*${extension}`));
-  const source =
-    table.format === 'parquet'
-      ? `read_parquet(${glob}, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`
-      : `read_json(${glob}, format = 'newline_delimited', hive_partitioning = true, hive_types_autocast = false, columns = {${[
-          ...table.columns.map((c) => `${quote(c.name)}: ${quote(duckdbType(c.type))}`),
-          ...table.partitions.map((p) => `${quote(p.name)}: 'VARCHAR'`),
-        ].join(', ')}})`;
-  return `SELECT ${[...columns, ...partitions].join(', ')} FROM ${source}`;
+  return tableSelectFrom(table, path.join(dir, '**', `[!.]*${extension}`));
 }
 
 export interface LakeSql {
