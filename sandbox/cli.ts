@@ -7,6 +7,7 @@ import { makeWorkload, readProgress, runWorkload, progressLine } from './run';
 import { flinkConsumerGroup, FLINK_PROCESS, readSettings, startSandbox, type Sandbox } from './session';
 import { formatReplay, replay } from './replay';
 import { readServingVersion, servingVersion, switchServingVersion } from './serving/version';
+import { openLog } from './log';
 import { openLakeSql } from './serving/lake-sql';
 import { defaultSettings, sandboxDirs, type LogKind, type SandboxPorts, type SandboxSettings } from './settings';
 import { WORKERS } from './workers/main';
@@ -104,7 +105,7 @@ async function up(options: CommonOptions & RunFlags & { produce: boolean; flink:
   })();
   try {
     sandbox = await startSandbox(settings, {
-      cards: workload?.groundTruth.known ? workload.groundTruth.cards : undefined,
+      cards: workload?.groundTruth.cards,
       flink: options.flink,
       profile: options.profile,
       onProgress: (message) => console.log(`  ${message}`),
@@ -146,14 +147,14 @@ async function produce(options: CommonOptions & RunFlags) {
     throw new Error(`No sandbox is running in ${settings.home}: start one with \`npm run sandbox -- up --no-produce\` first.`);
   }
   const { config } = sandboxPlatformConfig(REPO_ROOT);
-  const { openLog } = await import('./log');
+  const version = servingVersion(settings, config).version;
   const flinkRunning = running.some((r) => r.name.startsWith(FLINK_PROCESS));
   const sandbox: Sandbox = {
     settings,
     config,
     supervisor: new Supervisor(settings),
     log: openLog(settings),
-    flink: flinkRunning ? { running: true, version: served(settings), consumerGroup: flinkConsumerGroup(served(settings)) } : { running: false, reason: 'not running in this sandbox' },
+    flink: flinkRunning ? { running: true, version, consumerGroup: flinkConsumerGroup(version) } : { running: false, reason: 'not running in this sandbox' },
     startupMs: {},
   };
   try {
@@ -170,7 +171,8 @@ async function status(options: CommonOptions) {
     return;
   }
   const records = new Supervisor(settings).recorded();
-  console.log(`Sandbox in ${settings.home} (log: ${settings.log}), serving v=${served(settings)}`);
+  const version = served(settings);
+  console.log(`Sandbox in ${settings.home} (log: ${settings.log}), serving v=${version}`);
   if (records.length === 0) console.log('  nothing is running; the counters below are from the last run');
   for (const record of records) {
     const alive = isStillOurs(record);
@@ -179,7 +181,7 @@ async function status(options: CommonOptions) {
   const flinkRunning = records.some((r) => r.name.startsWith(FLINK_PROCESS) && isStillOurs(r));
   const progress = await readProgress({
     settings,
-    flink: flinkRunning ? { running: true, consumerGroup: flinkConsumerGroup(served(settings)) } : { running: false },
+    flink: flinkRunning ? { running: true, consumerGroup: flinkConsumerGroup(version) } : { running: false },
   });
   console.log(`  ${progressLine(0, 0, progress, flinkRunning).replace(/^in 0\/0 \| /, '')}`);
   for (const worker of WORKERS) {

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { LakePrefix, SPEED_DEAD_LETTER_PREFIX } from '../lib/lake-layout';
 import type { PlatformConfig } from '../lib/config';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { generateWorkload, readRecordedFile, writeRun, type Workload } from './generator';
+import { generateWorkload, readRecordedFile, writeRun, type GeneratedWorkload, type Workload, type WorkloadOptions } from './generator';
 import { produceAtRate } from './produce';
 import { flinkLag, LOCAL_CHECKPOINT_INTERVAL_MS, type Sandbox } from './session';
 import { sandboxDirs } from './settings';
@@ -40,15 +40,16 @@ export interface RunOptions {
  * until more traffic came. The margin covers the watermark's 1 s steps and partitions read unevenly.
  */
 export function makeWorkload(
-  options: Pick<RunOptions, 'rate' | 'durationSeconds' | 'seed' | 'startTime'>,
+  options: Pick<RunOptions, 'rate' | 'durationSeconds' | 'seed' | 'startTime'> & Pick<WorkloadOptions, 'rates'>,
   config: PlatformConfig,
-): Workload {
+): GeneratedWorkload {
   const stream = config.streamProcessing;
   return generateWorkload({
     seed: options.seed,
     startTime: options.startTime ?? Date.now(),
     rate: options.rate,
     durationSeconds: options.durationSeconds,
+    rates: options.rates,
     maxOutOfOrdernessMs: stream.maxOutOfOrdernessMs,
     allowedLatenessMs: stream.allowedLatenessMs,
     fraudFreeTailSeconds: (stream.maxOutOfOrdernessMs + stream.allowedLatenessMs) / 1000 + 10,

@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import { expectedResults, score, speedRowPossible, streamGivenLate, type ExpectedResults } from '../../sandbox/expected';
-import { generateWorkload, type GeneratedWorkload } from '../../sandbox/generator';
+import type { GeneratedWorkload } from '../../sandbox/generator';
 import { sandboxPlatformConfig } from '../../sandbox/platform-config';
-import { runWorkload, type RunResult } from '../../sandbox/run';
-import { openLakeSql, type LakeSql } from '../../sandbox/serving/lake-sql';
+import { makeWorkload, runWorkload, type RunResult } from '../../sandbox/run';
+import { openLakeSql, sqlString, type LakeSql } from '../../sandbox/serving/lake-sql';
 import { startSandbox, type Sandbox } from '../../sandbox/session';
 import { sandboxDirs, type LogKind } from '../../sandbox/settings';
-import { PATH_RULES } from '../../sandbox/summary';
+import { PATH_RULES, runAlerts } from '../../sandbox/summary';
 import { REPO, testSettings } from '../helpers/sandbox';
 
 /**
@@ -23,7 +23,6 @@ const DURATION_SECONDS = 60;
 const { config } = sandboxPlatformConfig(REPO);
 const stream = config.streamProcessing;
 const cents = (amount: string | number) => Math.round(Number(amount) * 100);
-const sqlText = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
 describe.each<LogKind>(['kafka', 'kinesis'])('the sandbox end to end on %s', (log) => {
   let sandbox: Sandbox;
@@ -35,7 +34,7 @@ describe.each<LogKind>(['kafka', 'kinesis'])('the sandbox end to end on %s', (lo
 
   beforeAll(async () => {
     const settings = await testSettings(`tributary-e2e-${log}`, { log });
-    workload = generateWorkload({
+    workload = makeWorkload({
       seed: 11,
       // 20 s before a minute starts (within the last minute): the first card-minutes end early enough in the
       // run for the watermark to close them.
@@ -44,10 +43,7 @@ describe.each<LogKind>(['kafka', 'kinesis'])('the sandbox end to end on %s', (lo
       durationSeconds: DURATION_SECONDS,
       // More fraud than the default, so a short run still has every rule several times.
       rates: { r1: 5, r2: 5, r3: 5 },
-      maxOutOfOrdernessMs: stream.maxOutOfOrdernessMs,
-      allowedLatenessMs: stream.allowedLatenessMs,
-      fraudFreeTailSeconds: (stream.maxOutOfOrdernessMs + stream.allowedLatenessMs) / 1000 + 10,
-    });
+    }, config);
     prefix = `${workload.groundTruth.runId}-`;
     expected = expectedResults(workload.records, { partitions: settings.shards, maxOutOfOrdernessMs: stream.maxOutOfOrdernessMs, allowedLatenessMs: stream.allowedLatenessMs });
     sandbox = await startSandbox(settings, { cards: workload.groundTruth.cards, flinkCheckpointIntervalMs: 5000 });
@@ -69,7 +65,7 @@ describe.each<LogKind>(['kafka', 'kinesis'])('the sandbox end to end on %s', (lo
   });
 
   it('archives every valid event exactly as often as it was produced', async () => {
-    const rows = await lake.query(`SELECT txn_id, count(*) AS n, sum(amount) AS total FROM raw_transactions WHERE starts_with(txn_id, ${sqlText(prefix)}) GROUP BY txn_id`);
+    const rows = await lake.query(`SELECT txn_id, count(*) AS n, sum(amount) AS total FROM raw_transactions WHERE starts_with(txn_id, ${sqlString(prefix)}) GROUP BY txn_id`);
     const archived = new Map(rows.map((r) => [String(r.txn_id), { n: Number(r.n), cents: cents(String(r.total)) }]));
     const produced = new Map<string, { n: number; cents: number }>();
     for (const d of expected.valid) {
@@ -111,7 +107,7 @@ describe.each<LogKind>(['kafka', 'kinesis'])('the sandbox end to end on %s', (lo
 
   it('(Kafka) writes Flink views equal to the exact recomputation for every window the watermark closed', async () => {
     if (log !== 'kafka') return;
-    const late = await lake.query(`SELECT txn_id FROM views_late_events WHERE v = '1' AND starts_with(txn_id, ${sqlText(prefix)})`);
+    const late = await lake.query(`SELECT txn_id FROM views_late_events WHERE v = '1' AND starts_with(txn_id, ${sqlString(prefix)})`);
     // Which events are late depends on how evenly the job read the partitions (a loaded machine reads them
     // like a replay: docs/sandbox.md). So the views are checked given the job's own late events, which may
     // hold only events that could be late at all.
@@ -144,14 +140,7 @@ describe.each<LogKind>(['kafka', 'kinesis'])('the sandbox end to end on %s', (lo
   it('raises alerts that match the ground truth: exactly in the stream job, never falsely in the speed layer', async () => {
     const truth = workload.groundTruth;
     expect(truth.incidents.length).toBeGreaterThan(20);
-    const alertsOf = async (table: string, where = '') =>
-      (await lake.query(`SELECT DISTINCT alert_id, rule, card_id, txn_ids FROM ${table} WHERE starts_with(txn_ids[1], ${sqlText(prefix)}) ${where}`)).map((r) => ({
-        alertId: String(r.alert_id),
-        rule: String(r.rule),
-        cardId: String(r.card_id),
-        txnIds: r.txn_ids as string[],
-      }));
-    const speedAlerts = await alertsOf('speed_alerts');
+    const speedAlerts = await runAlerts(lake, 'speed_alerts', prefix);
     const speed = score(speedAlerts, truth);
     for (const rule of PATH_RULES.speed) expect([rule, speed.perRule[rule].falsePositives]).toEqual([rule, 0]);
     // The speed layer misses only a burst its batches or tumbling windows cut apart; the generator's bursts span milliseconds.
@@ -161,7 +150,7 @@ describe.each<LogKind>(['kafka', 'kinesis'])('the sandbox end to end on %s', (lo
     // Its alerts carry the spec's ids, the same as the stream job's for the same incident.
     for (const alert of speedAlerts) expect(truth.incidents.map((i) => i.alertId)).toContain(alert.alertId);
     if (log !== 'kafka') return;
-    const stream = score(await alertsOf('views_alerts', `AND v = '1'`), truth);
+    const stream = score(await runAlerts(lake, 'views_alerts', prefix, `AND v = '1'`), truth);
     expect(stream.missed).toEqual([]);
     expect(stream.falsePositives).toEqual([]);
   });

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
-import { generateWorkload } from '../../sandbox/generator';
+import type { GeneratedWorkload } from '../../sandbox/generator';
 import { sandboxPlatformConfig } from '../../sandbox/platform-config';
 import { replay, type ReplayResult } from '../../sandbox/replay';
-import { runWorkload } from '../../sandbox/run';
+import { makeWorkload, runWorkload } from '../../sandbox/run';
 import { openLakeSql } from '../../sandbox/serving/lake-sql';
 import { readServingVersion } from '../../sandbox/serving/version';
 import { flinkProcessName, startSandbox, type Sandbox } from '../../sandbox/session';
@@ -16,11 +16,10 @@ import { REPO, testSettings } from '../helpers/sandbox';
  */
 
 const { config } = sandboxPlatformConfig(REPO);
-const stream = config.streamProcessing;
 const CHECKPOINT_MS = 3000;
 
 let sandbox: Sandbox;
-let workload: ReturnType<typeof generateWorkload>;
+let workload: GeneratedWorkload;
 let produceStartedAt: string;
 let first: ReplayResult;
 /** What every query of the serving view returned while the first replay ran: a row count and a content hash. */
@@ -29,16 +28,13 @@ const CONTENT = 'SELECT count(*) AS n, sum(hash(card_id, window_start, txn_count
 
 beforeAll(async () => {
   const settings = await testSettings('tributary-replay', { log: 'kafka' });
-  workload = generateWorkload({
+  workload = makeWorkload({
     seed: 5,
     startTime: Math.floor((Date.now() + 20_000) / 60_000) * 60_000 - 20_000,
     rate: 250,
     durationSeconds: 90,
     rates: { r1: 4, r2: 4, r3: 4 },
-    maxOutOfOrdernessMs: stream.maxOutOfOrdernessMs,
-    allowedLatenessMs: stream.allowedLatenessMs,
-    fraudFreeTailSeconds: (stream.maxOutOfOrdernessMs + stream.allowedLatenessMs) / 1000 + 10,
-  });
+  }, config);
   sandbox = await startSandbox(settings, { cards: workload.groundTruth.cards, flinkCheckpointIntervalMs: CHECKPOINT_MS });
   produceStartedAt = new Date(Date.now() - 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   // Faster than event time: 90 s of events in about 30 s.
