@@ -1,3 +1,4 @@
+import { BATCH_VIEWS } from './batch/batch-views';
 import { LakePrefix, SPEED_DEAD_LETTER_PREFIX } from './lake-layout';
 import { type GlueColumn, transactionColumns, VIEW_NAMES, viewColumns, viewDescription } from './schemas';
 
@@ -40,6 +41,15 @@ export const VERSION_PARTITION: ProjectedPartition = {
   projection: { type: 'integer', range: '1,9999' },
 };
 
+/**
+ * `run=<id>`, the batch run that wrote a batch view's rows. Injected: Athena reads only the run a
+ * query names (`WHERE run = '...'`), which the Lambda serving views always do.
+ */
+export const RUN_PARTITION: ProjectedPartition = {
+  name: 'run',
+  projection: { type: 'injected' },
+};
+
 /** Columns of the speed layer's dead-letter records (deadletter/speed/), one JSON line per rejected record. */
 export const SPEED_DEAD_LETTER_COLUMNS: GlueColumn[] = [
   { name: 'reason', type: 'string', comment: 'undecodable | bad_json | schema_violation' },
@@ -76,6 +86,8 @@ export interface LakeTableSpec {
 
 const HOURLY = [DATE_PARTITION, HOUR_PARTITION];
 const VERSIONED = [VERSION_PARTITION, DATE_PARTITION, HOUR_PARTITION];
+/** By day, not hour: one Athena INSERT writes at most 100 partitions, so a run inserts 100 days per query. */
+const PER_RUN = [RUN_PARTITION, DATE_PARTITION];
 
 /** The lake's tables, in the order LakeStack creates them. */
 export function lakeTables(): LakeTableSpec[] {
@@ -100,6 +112,11 @@ export function lakeTables(): LakeTableSpec[] {
       description: 'Records the stream job rejected, with the reason.',
       columns: STREAM_DEAD_LETTER_COLUMNS,
     },
+    ...BATCH_VIEWS.map((view): LakeTableSpec => ({
+      id: `Batch-${view}`, tableName: `batch_${view}`, prefix: `${LakePrefix.batch}/${view}`, format: 'parquet', partitions: PER_RUN,
+      description: `Batch layer: ${viewDescription(view)} Recomputed from raw_transactions by each run; query the lambda_ views.`,
+      columns: viewColumns(view),
+    })),
     {
       id: 'SpeedDeadLetters', tableName: 'deadletter_speed', prefix: SPEED_DEAD_LETTER_PREFIX, format: 'json', partitions: HOURLY,
       description: 'Records the speed layer rejected, with the reason and the record as received.',

@@ -10,6 +10,8 @@ export const LakePrefix = {
   speed: 'speed',
   /** Stream-processing and reprocessing results, Parquet, versioned `v=<n>`. */
   views: 'views',
+  /** Batch-layer results, recomputed from raw/ on a schedule, Parquet, one folder per run `run=<id>`. */
+  batch: 'batch',
   /** Reference tables the jobs join with, such as card profiles. */
   reference: 'reference',
   /** Records a path could not process, each with its reason. */

@@ -81,6 +81,11 @@ export const defaultConfig: PlatformConfig = {
     horizonMarginMinutes: 60,
     retireOldVersion: 'keep',
   },
+  batch: {
+    scheduleHours: 6,
+    settleMinutes: 15,
+    expireRunsAfterDays: 7,
+  },
   observability: {
     alarmsEnabled: false,
     logRetentionDays: 30,

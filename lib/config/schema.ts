@@ -160,6 +160,15 @@ const reprocessingSchema = z.strictObject({
 /** Each poll of the catch-up loop writes about 16 events to the execution history, whose limit is 25,000. */
 export const MAX_CATCH_UP_POLLS = 1200;
 
+const batchSchema = z.strictObject({
+  /** Hours between two scheduled batch runs (an EventBridge Scheduler `rate`). */
+  scheduleHours: z.int().min(1).max(168),
+  /** raw/ is taken as complete up to this long before a run starts: the run's watermark. */
+  settleMinutes: z.int().min(1).max(1440),
+  /** Batch runs' files under batch/ expire this many days after they were written (S3 lifecycle). */
+  expireRunsAfterDays: z.int().min(1).max(3650),
+});
+
 const observabilitySchema = z.strictObject({
   /** Create CloudWatch alarms (iterator age, dead letters, archive failures). */
   alarmsEnabled: z.boolean(),
@@ -173,7 +182,10 @@ const observabilitySchema = z.strictObject({
 export const platformConfigSchema = z.strictObject({
   /** Prefix of every stack and resource name. */
   name: identifier,
-  /** `kappa`: serve the stream views; `lambda`: also recompute batch views from raw/; `both`: build both paths. */
+  /**
+   * `kappa`: stream processing and its replay, served by the `serving_` views; `lambda`: the batch layer
+   * merged with the speed layer, served by the `lambda_` views; `both`: everything. The speed layer is in every mode.
+   */
   architecture: z.enum(['kappa', 'lambda', 'both']),
   /** `destroy` empties and deletes data with the stacks (dev); `retain` keeps it (prod). */
   dataRemoval: z.enum(['destroy', 'retain']),
@@ -189,6 +201,8 @@ export const platformConfigSchema = z.strictObject({
   serving: servingSchema,
   /** The Kappa replay (docs/reprocessing.md). */
   reprocessing: reprocessingSchema,
+  /** The Lambda architecture's batch layer (docs/reprocessing.md), built when `architecture` is lambda or both. */
+  batch: batchSchema,
   observability: observabilitySchema,
 }).superRefine((config, context) => {
   const msk = config.eventLog.msk;
@@ -206,6 +220,20 @@ export const platformConfigSchema = z.strictObject({
       code: 'custom',
       path: ['reprocessing', 'maxCatchUpHours'],
       message: `with reprocessing.pollIntervalSeconds = ${replay.pollIntervalSeconds} this is ${polls} polls; at most ${MAX_CATCH_UP_POLLS} fit in one execution's history: raise pollIntervalSeconds or lower maxCatchUpHours`,
+    });
+  }
+  if (config.batch.settleMinutes * 60 <= config.archive.bufferingIntervalSeconds) {
+    context.addIssue({
+      code: 'custom',
+      path: ['batch', 'settleMinutes'],
+      message: `must be longer than the archive's buffering (archive.bufferingIntervalSeconds = ${config.archive.bufferingIntervalSeconds} s), or a run would read raw/ before the archive has written it: raise it to at least ${Math.floor(config.archive.bufferingIntervalSeconds / 60) + 1}`,
+    });
+  }
+  if (config.batch.expireRunsAfterDays * 24 < 3 * config.batch.scheduleHours) {
+    context.addIssue({
+      code: 'custom',
+      path: ['batch', 'expireRunsAfterDays'],
+      message: `must cover at least three runs (batch.scheduleHours = ${config.batch.scheduleHours}), or the served run could expire after two failed runs: raise it to at least ${Math.ceil((3 * config.batch.scheduleHours) / 24)}`,
     });
   }
   const retentionHours = config.eventLog[config.eventLog.type].retentionHours;

@@ -1,0 +1,3 @@
+export * from './batch-views';
+export * from './batch-plan';
+export * from './lambda-views';
