@@ -14,6 +14,10 @@ import { loadConfig, type PlatformConfig } from '../lib/config';
 export const SANDBOX_OVERRIDES: Record<string, string> = {
   // Firehose's shortest buffering interval with dynamic partitioning, so the raw archive fills within a minute.
   'archive.bufferingIntervalSeconds': '60',
+  // The sandbox runs both paths side by side, whatever the profile deploys.
+  architecture: 'both',
+  // A batch run reads raw/ up to 2 minutes ago: the archive's 60 s buffering, and a minute to spare.
+  'batch.settleMinutes': '2',
 };
 
 export function sandboxPlatformConfig(

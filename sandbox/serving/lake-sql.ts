@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { BATCH_VIEWS, type BatchRunPointer, lambdaViewName, lambdaViewSql } from '../../lib/batch';
 import { lakeTables, servingViewName, servingViewSql, versionedTables, type LakeTableSpec } from '../../lib/lake-catalog';
 
 /**
@@ -93,9 +94,11 @@ export interface LakeSql {
 
 /**
  * Open DuckDB over `lakeDir` (the lake bucket's folder) with every table as a view. The views are
- * made from what is on disk now: open a new one to see tables that were empty before.
+ * made from what is on disk now: open a new one to see tables that were empty before. With
+ * `servedVersion`, the Kappa serving views `serving_<view>` read that version; with `batchRun`, the
+ * Lambda serving views `lambda_<view>` read that batch run (speed layer only before the first).
  */
-export async function openLakeSql(lakeDir: string, options: { servedVersion?: number } = {}): Promise<LakeSql> {
+export async function openLakeSql(lakeDir: string, options: { servedVersion?: number; batchRun?: BatchRunPointer } = {}): Promise<LakeSql> {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   for (const statement of TRINO_COMPAT) await connection.run(statement);
@@ -105,6 +108,11 @@ export async function openLakeSql(lakeDir: string, options: { servedVersion?: nu
   if (options.servedVersion !== undefined) {
     for (const table of versionedTables(lakeTables())) {
       await connection.run(`CREATE OR REPLACE VIEW ${servingViewName(table)} AS ${servingViewSql(undefined, table, Number(options.servedVersion))}`);
+    }
+  }
+  if (options.batchRun !== undefined) {
+    for (const view of BATCH_VIEWS) {
+      await connection.run(`CREATE OR REPLACE VIEW ${lambdaViewName(view)} AS ${lambdaViewSql(undefined, view, options.batchRun)}`);
     }
   }
   return {

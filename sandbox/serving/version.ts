@@ -26,12 +26,7 @@ export function servingVersionFile(settings: SandboxSettings): string {
 }
 
 export function readServingVersion(settings: SandboxSettings): ServingVersion | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(servingVersionFile(settings), 'utf8')) as ServingVersion;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  return readPointer<ServingVersion>(servingVersionFile(settings));
 }
 
 /** The served version: the pointer if a switch ever happened, else the profile's `streamProcessing.outputVersion`. */
@@ -39,11 +34,25 @@ export function servingVersion(settings: SandboxSettings, config: PlatformConfig
   return readServingVersion(settings) ?? { version: config.streamProcessing.outputVersion };
 }
 
-/** Point serving at `next.version`, atomically. */
-export function switchServingVersion(settings: SandboxSettings, next: ServingVersion): void {
-  const file = servingVersionFile(settings);
+/** Replace `file` with `value` as JSON in one rename: readers see the old pointer or the new one. */
+export function writePointer(file: string, value: unknown): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(next, null, 2)}\n`);
+  fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
   fs.renameSync(tmp, file);
+}
+
+/** Read a pointer file; undefined if it was never written. */
+export function readPointer<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** Point serving at `next.version`, atomically. */
+export function switchServingVersion(settings: SandboxSettings, next: ServingVersion): void {
+  writePointer(servingVersionFile(settings), next);
 }
