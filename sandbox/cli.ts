@@ -9,6 +9,7 @@ import { formatReplay, replay } from './replay';
 import { readServingVersion, servingVersion, switchServingVersion } from './serving/version';
 import { openLog } from './log';
 import { openLakeSql } from './serving/lake-sql';
+import { formatBatch, readBatchRun, runBatch, servedBatchRun } from './batch';
 import { defaultSettings, sandboxDirs, type LogKind, type SandboxPorts, type SandboxSettings } from './settings';
 import { WORKERS } from './workers/main';
 import { readStatus } from './workers/status';
@@ -128,6 +129,10 @@ async function up(options: CommonOptions & RunFlags & { produce: boolean; flink:
       stopArchiveWhenCaughtUp: options.exit,
     });
   }
+  if (options.produce && options.exit) {
+    // The Lambda architecture's batch layer over what the run archived: batch up to its watermark, speed after.
+    console.log(formatBatch(await runBatch(settings, sandbox.config)));
+  }
   if (options.exit) {
     await sandbox.log.close();
     await sandbox.supervisor.stopAll();
@@ -172,7 +177,8 @@ async function status(options: CommonOptions) {
   }
   const records = new Supervisor(settings).recorded();
   const version = served(settings);
-  console.log(`Sandbox in ${settings.home} (log: ${settings.log}), serving v=${version}`);
+  const batch = readBatchRun(settings);
+  console.log(`Sandbox in ${settings.home} (log: ${settings.log}), serving v=${version}; ${batch ? `batch run ${batch.run} up to ${new Date(batch.watermarkMs).toISOString()}` : 'no batch run yet'}`);
   if (records.length === 0) console.log('  nothing is running; the counters below are from the last run');
   for (const record of records) {
     const alive = isStillOurs(record);
@@ -197,7 +203,7 @@ function served(settings: SandboxSettings): number {
 
 async function query(sql: string, options: CommonOptions & { json?: boolean }) {
   const settings = settingsFrom(options);
-  const lake = await openLakeSql(sandboxDirs(settings).lake, { servedVersion: served(settings) });
+  const lake = await openLakeSql(sandboxDirs(settings).lake, { servedVersion: served(settings), batchRun: servedBatchRun(settings) });
   try {
     const rows = await lake.query(sql);
     if (options.json) console.log(JSON.stringify(rows, null, 2));
@@ -241,6 +247,20 @@ async function serve(options: CommonOptions & { version: number }) {
   console.log(`Serving v=${options.version} (was v=${before}). The next \`up\` runs the stream job of v=${options.version}.`);
 }
 
+/** One batch run on DuckDB over the lake as it is: recompute the batch views, switch the Lambda serving views. */
+async function batchCommand(options: CommonOptions & { watermark?: string }) {
+  const settings = settingsFrom(options);
+  const { config } = sandboxPlatformConfig(REPO_ROOT);
+  let watermarkMs: number | undefined;
+  if (options.watermark !== undefined) {
+    watermarkMs = Date.parse(options.watermark);
+    if (Number.isNaN(watermarkMs) || watermarkMs % 60_000 !== 0) {
+      throw new InvalidArgumentError(`--watermark must be an ISO-8601 instant on a whole minute, e.g. 2026-11-22T10:15:00Z; got '${options.watermark}'.`);
+    }
+  }
+  console.log(formatBatch(await runBatch(settings, config, { watermarkMs })));
+}
+
 async function down(options: CommonOptions) {
   const settings = settingsFrom(options);
   const stopped = await stopRecorded(settings);
@@ -260,7 +280,7 @@ export function program(): Command {
     .description('produce a workload into a running sandbox, wait for every path and summarize')
     .action((options) => produce(options));
   withCommon(cli.command('query'))
-    .description('run SQL on the lake through DuckDB (the tables are the Glue tables)')
+    .description('run SQL on the lake through DuckDB: the Glue tables, the serving_ (Kappa) and lambda_ (Lambda) views')
     .argument('<sql>', 'the query')
     .option('--json', 'print rows as JSON')
     .action((sql, options) => query(sql, options));
@@ -275,6 +295,10 @@ export function program(): Command {
     .description('serve another output version (a rollback after a replay)')
     .requiredOption('--version <n>', 'the output version to serve', integer('--version'))
     .action((options) => serve(options));
+  withCommon(cli.command('batch'))
+    .description('one batch-layer run: recompute the batch views from raw/ up to a watermark and point the lambda_ views at it')
+    .option('--watermark <iso>', 'event time the run reads raw/ up to, a whole minute (default: now - batch.settleMinutes)')
+    .action((options) => batchCommand(options));
   withCommon(cli.command('status')).description('processes, lag and counters of the sandbox').action((options) => status(options));
   withCommon(cli.command('down')).description('stop every process of the sandbox (from any terminal)').action((options) => down(options));
   return cli;

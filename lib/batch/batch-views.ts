@@ -1,4 +1,5 @@
-import { viewColumns, type ViewName } from '../schemas';
+import * as transactionSchema from '../../schemas/transaction.schema.json';
+import { toSnakeCase, viewColumns, type ViewName } from '../schemas';
 
 /**
  * The Lambda architecture's batch layer, as SQL: every batch view recomputed
@@ -73,8 +74,47 @@ export function checkWatermark(watermarkMs: number): void {
   }
 }
 
+interface PropertyRules {
+  readonly minLength?: number;
+  readonly maxLength?: number;
+  readonly pattern?: string;
+  readonly enum?: readonly (string | number)[];
+  readonly const?: string | number;
+  readonly minimum?: number;
+  readonly exclusiveMinimum?: number;
+  readonly maximum?: number;
+}
+
+const literal = (value: string | number) => (typeof value === 'number' ? String(value) : `'${value.replaceAll("'", "''")}'`);
+
 /**
- * The transactions the batch layer reads: each txnId once, event time before the watermark.
+ * The event schema's rules, as a predicate on a raw row. raw/ holds what Firehose could convert,
+ * which includes records the schema rejects (an amount of 0, a missing field, an unknown channel);
+ * the batch reads only the rows that pass, as every other path does. Derived from
+ * schemas/transaction.schema.json, so it follows the schema. What the conversion erased cannot be
+ * checked: a field the schema does not know (dropped), a number sent as a string (parsed), more
+ * than two decimals (rejected by the conversion itself).
+ */
+export function validTransactionPredicate(): string {
+  const required = new Set<string>(transactionSchema.required);
+  const checks: string[] = [];
+  for (const [name, rules] of Object.entries(transactionSchema.properties as Record<string, PropertyRules>)) {
+    const column = toSnakeCase(name);
+    if (required.has(name)) checks.push(`${column} IS NOT NULL`);
+    if (rules.minLength !== undefined) checks.push(`length(${column}) >= ${rules.minLength}`);
+    if (rules.maxLength !== undefined) checks.push(`length(${column}) <= ${rules.maxLength}`);
+    if (rules.pattern !== undefined) checks.push(`regexp_like(${column}, ${literal(rules.pattern)})`);
+    if (rules.enum !== undefined) checks.push(`${column} IN (${rules.enum.map(literal).join(', ')})`);
+    if (rules.const !== undefined) checks.push(`${column} = ${literal(rules.const)}`);
+    if (rules.minimum !== undefined) checks.push(`${column} >= ${rules.minimum}`);
+    if (rules.exclusiveMinimum !== undefined) checks.push(`${column} > ${rules.exclusiveMinimum}`);
+    if (rules.maximum !== undefined) checks.push(`${column} <= ${rules.maximum}`);
+  }
+  return checks.join('\n    AND ');
+}
+
+/**
+ * The transactions the batch layer reads: valid ones, each txnId once, event time before the watermark.
  * Copies of a txnId are identical on the log; should two ever differ, the batch keeps the one
  * first in (event_time, amount, country, merchant_id) order, where stream processing keeps the
  * first delivered (docs/reprocessing.md names the difference).
@@ -85,6 +125,7 @@ function transactionsCte(o: BatchSqlOptions): string {
          row_number() OVER (PARTITION BY txn_id ORDER BY event_time, amount, country, merchant_id) AS copy
   FROM ${o.rawTable}
   WHERE dt <= '${utcDay(o.watermarkMs)}' AND event_time < ${o.watermarkMs}
+    AND ${validTransactionPredicate()}
 ),
 txn AS (
   SELECT txn_id, card_id, customer_id, amount, country, event_time, CAST(amount * 100 AS bigint) AS cents

@@ -10,8 +10,8 @@ import { lakeTables, servingViewName, servingViewSql, versionedTables, type Lake
  * serving layer's SQL (lib/serving/queries/) runs unchanged. Partition keys are
  * strings, as Glue declares them, read from the `key=value` folders.
  *
- * Athena speaks Trino SQL. The named queries use three Trino functions DuckDB
- * lacks; they are defined here as macros with Trino's meaning for the format
+ * Athena speaks Trino SQL. The named queries and the batch layer use four Trino
+ * functions DuckDB lacks; they are defined here as macros with Trino's meaning for the format
  * specifiers the queries use (%Y %m %d %H mean the same in both). The session
  * runs in UTC, as Athena does.
  */
@@ -21,6 +21,8 @@ const TRINO_COMPAT = [
   `CREATE OR REPLACE MACRO date_format(ts, fmt) AS strftime(ts, fmt)`,
   `CREATE OR REPLACE MACRO to_unixtime(ts) AS epoch(ts)`,
   `CREATE OR REPLACE MACRO from_unixtime(seconds) AS to_timestamp(seconds)`,
+  // Both search for the pattern anywhere in the string (anchors make it whole).
+  `CREATE OR REPLACE MACRO regexp_like(text, pattern) AS regexp_matches(text, pattern)`,
 ];
 
 /** Glue (Hive) column types to DuckDB's. */
