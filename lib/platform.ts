@@ -1,7 +1,9 @@
 import { type App, type Stack, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { PlatformConfig } from './config';
+import { architectureLayers } from './architecture';
 import { ArchiveStack } from './stacks/archive-stack';
+import { BatchLayerStack } from './stacks/batch-layer-stack';
 import { eventLogNeedsNetwork } from './constructs/event-log';
 import { EventLogStack } from './stacks/event-log-stack';
 import { NetworkStack } from './stacks/network-stack';
@@ -20,9 +22,13 @@ export interface Platform {
   readonly lake: LakeStack;
   readonly archive: ArchiveStack;
   readonly speedLayer: SpeedLayerStack;
-  readonly streamProcessing: StreamProcessingStack;
+  /** Only when `architecture` is `kappa` or `both`. */
+  readonly streamProcessing?: StreamProcessingStack;
   readonly serving: ServingStack;
-  readonly reprocessing: ReprocessingStack;
+  /** Only when `architecture` is `kappa` or `both`. */
+  readonly reprocessing?: ReprocessingStack;
+  /** Only when `architecture` is `lambda` or `both`. */
+  readonly batchLayer?: BatchLayerStack;
   readonly observability: ObservabilityStack;
 }
 
@@ -33,8 +39,9 @@ export function platformStacks(platform: Platform): Stack[] {
 
 /**
  * Builds the whole platform for one configuration into `app`, one stack per
- * layer, and checks it with cdk-nag's AWS Solutions rules: an unacknowledged
- * finding fails synth.
+ * layer, with the processing paths `architecture` selects (lib/architecture.ts),
+ * and checks it with cdk-nag's AWS Solutions rules: an unacknowledged finding
+ * fails synth.
  */
 export function buildPlatform(app: App, profile: string, config: PlatformConfig): Platform {
   const env = config.account || config.region ? { account: config.account, region: config.region } : undefined;
@@ -52,22 +59,32 @@ export function buildPlatform(app: App, profile: string, config: PlatformConfig)
   const speedLayer = new SpeedLayerStack(app, 'SpeedLayer', {
     ...common, stackName: stackName('speed-layer'), description: 'Tributary speed layer', eventLog: eventLog.eventLog, lake,
   });
-  const streamProcessing = new StreamProcessingStack(app, 'StreamProcessing', {
-    ...common, stackName: stackName('stream-processing'), description: 'Tributary stream processing (Managed Service for Apache Flink)', eventLog: eventLog.eventLog, lake,
-  });
+  const layers = architectureLayers(config);
+  const streamProcessing = layers.streamProcessing
+    ? new StreamProcessingStack(app, 'StreamProcessing', {
+      ...common, stackName: stackName('stream-processing'), description: 'Tributary stream processing (Managed Service for Apache Flink)', eventLog: eventLog.eventLog, lake,
+    })
+    : undefined;
   const serving = new ServingStack(app, 'Serving', { ...common, stackName: stackName('serving'), description: 'Tributary serving layer', lake });
-  const reprocessing = new ReprocessingStack(app, 'Reprocessing', {
-    ...common, stackName: stackName('reprocessing'), description: 'Tributary reprocessing: serving views and the Kappa replay',
-    eventLog: eventLog.eventLog, lake, streamProcessing, serving,
-  });
+  const reprocessing = streamProcessing
+    ? new ReprocessingStack(app, 'Reprocessing', {
+      ...common, stackName: stackName('reprocessing'), description: 'Tributary reprocessing: serving views and the Kappa replay',
+      eventLog: eventLog.eventLog, lake, streamProcessing, serving,
+    })
+    : undefined;
+  const batchLayer = layers.batchLayer
+    ? new BatchLayerStack(app, 'BatchLayer', {
+      ...common, stackName: stackName('batch-layer'), description: 'Tributary batch layer: scheduled recompute from raw/ and the lambda_ views', lake, serving,
+    })
+    : undefined;
 
   const observability = new ObservabilityStack(app, 'Observability', {
     ...common, stackName: stackName('observability'), description: 'Tributary dashboard and alarms',
-    eventLog: eventLog.eventLog, archive, speedLayer, streamProcessing, serving,
+    eventLog: eventLog.eventLog, archive, speedLayer, streamProcessing, serving, batchLayer,
   });
 
   Tags.of(app).add('project', 'tributary');
   Tags.of(app).add('tributary:profile', profile);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { network, eventLog, lake, archive, speedLayer, streamProcessing, serving, reprocessing, observability };
+  return { network, eventLog, lake, archive, speedLayer, streamProcessing, serving, reprocessing, batchLayer, observability };
 }

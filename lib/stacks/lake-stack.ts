@@ -4,6 +4,7 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
+import { architectureLayers } from '../architecture';
 import { type PlatformConfig, removalPolicyFor } from '../config';
 import { LakeTable } from '../constructs/lake-table';
 import { lakeTables } from '../lake-catalog';
@@ -76,6 +77,10 @@ export class LakeStack extends Stack {
     const lakeRules: s3.LifecycleRule[] = [
       { id: 'expire-speed-view', prefix: `${LakePrefix.speed}/`, expiration: Duration.days(config.lake.speedExpirationDays) },
     ];
+    if (architectureLayers(config).batchLayer) {
+      // Every batch run writes batch/<view>/run=<id>/ in full; runs no longer served, and failed ones, expire.
+      lakeRules.push({ id: 'expire-batch-runs', prefix: `${LakePrefix.batch}/`, expiration: Duration.days(config.batch.expireRunsAfterDays) });
+    }
     if (config.lake.rawInfrequentAccessAfterDays > 0) {
       lakeRules.push({
         id: 'raw-to-infrequent-access',

@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import { type PlatformConfig, removalPolicyFor } from '../config';
 import type { IEventLog } from '../constructs/event-log';
 import type { ArchiveStack } from './archive-stack';
+import type { BatchLayerStack } from './batch-layer-stack';
 import type { ServingStack } from './serving-stack';
 import type { StreamProcessingStack } from './stream-processing-stack';
 import { SPEED_LAYER_METRICS, type SpeedLayerStack } from './speed-layer-stack';
@@ -17,8 +18,11 @@ export interface ObservabilityStackProps extends StackProps {
   readonly eventLog: IEventLog;
   readonly archive: ArchiveStack;
   readonly speedLayer: SpeedLayerStack;
-  readonly streamProcessing: StreamProcessingStack;
+  /** Absent when `architecture` is `lambda`: no Flink job to watch. */
+  readonly streamProcessing?: StreamProcessingStack;
   readonly serving: ServingStack;
+  /** Absent when `architecture` is `kappa`: no batch runs to watch. */
+  readonly batchLayer?: BatchLayerStack;
 }
 
 /** An alarm: what it watches, when it fires, and what an operator should look at first. */
@@ -32,8 +36,9 @@ interface AlarmSpec {
 }
 
 /**
- * One dashboard with a row per layer, and, when `observability.alarmsEnabled`,
- * alarms on what means data is late or lost, notifying an encrypted SNS topic.
+ * One dashboard with a row per layer that is built, and, when
+ * `observability.alarmsEnabled`, alarms on what means data is late or lost,
+ * notifying an encrypted SNS topic.
  */
 export class ObservabilityStack extends Stack {
   public readonly dashboard: cloudwatch.Dashboard;
@@ -42,8 +47,8 @@ export class ObservabilityStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
     super(scope, id, props);
-    const { config, eventLog, archive, speedLayer, streamProcessing, serving } = props;
-    const flink = streamProcessing.application;
+    const { config, eventLog, archive, speedLayer, streamProcessing, serving, batchLayer } = props;
+    const flink = streamProcessing?.application;
     const minute = Duration.minutes(1);
     const handler = speedLayer.handler;
     const speedMetric = (metricName: string) =>
@@ -56,8 +61,33 @@ export class ObservabilityStack extends Stack {
     const failedBatches = speedLayer.failedBatchesQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: minute });
     const deadLettered = speedMetric('RecordsDeadLettered');
     const archiveFreshness = firehoseMetric('DeliveryToS3.DataFreshness', 'Maximum');
-    const flinkDowntime = flink.metric('downtime', { statistic: 'Maximum' });
-    const flinkRestarts = flink.metric('fullRestarts', { statistic: 'Maximum' });
+    const flinkDowntime = flink?.metric('downtime', { statistic: 'Maximum' });
+    const batchRuns = batchLayer?.run.stateMachine;
+    const batchRunsFailed = batchRuns?.metricFailed({ statistic: 'Sum', period: Duration.minutes(5) });
+
+    const streamRows: cloudwatch.IWidget[][] = flink && flinkDowntime
+      ? [
+        [new cloudwatch.TextWidget({ markdown: `## Stream processing\n${flink.applicationName}`, width: 24, height: 2 })],
+        [
+          new cloudwatch.GraphWidget({ title: 'Downtime (ms)', left: [flinkDowntime], width: 8 }),
+          new cloudwatch.GraphWidget({ title: 'Full restarts', left: [flink.metric('fullRestarts', { statistic: 'Maximum' })], width: 8 }),
+          new cloudwatch.GraphWidget({ title: 'Last checkpoint duration (ms)', left: [flink.metric('lastCheckpointDuration', { statistic: 'Maximum' })], width: 8 }),
+        ],
+      ]
+      : [];
+    const batchRows: cloudwatch.IWidget[][] = batchRuns && batchRunsFailed
+      ? [
+        [new cloudwatch.TextWidget({ markdown: `## Batch layer\n${batchLayer.run.stateMachineName}, every ${config.batch.scheduleHours} h`, width: 24, height: 2 })],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Batch runs',
+            left: [batchRuns.metricSucceeded({ statistic: 'Sum', period: Duration.hours(1) }), batchRuns.metricFailed({ statistic: 'Sum', period: Duration.hours(1) })],
+            width: 12,
+          }),
+          new cloudwatch.GraphWidget({ title: 'Batch run duration (ms)', left: [batchRuns.metricTime({ statistic: 'Maximum', period: Duration.hours(1) })], width: 12 }),
+        ],
+      ]
+      : [];
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `${config.name}-platform`,
@@ -70,12 +100,8 @@ export class ObservabilityStack extends Stack {
           new cloudwatch.GraphWidget({ title: 'Behind the log (ms)', left: [speedIteratorAge], width: 8 }),
           new cloudwatch.GraphWidget({ title: 'Alerts, errors, failed batches', left: [speedMetric('Alerts'), handler.metricErrors({ period: minute })], right: [failedBatches], width: 8 }),
         ],
-        [new cloudwatch.TextWidget({ markdown: `## Stream processing\n${flink.applicationName}`, width: 24, height: 2 })],
-        [
-          new cloudwatch.GraphWidget({ title: 'Downtime (ms)', left: [flinkDowntime], width: 8 }),
-          new cloudwatch.GraphWidget({ title: 'Full restarts', left: [flinkRestarts], width: 8 }),
-          new cloudwatch.GraphWidget({ title: 'Last checkpoint duration (ms)', left: [flink.metric('lastCheckpointDuration', { statistic: 'Maximum' })], width: 8 }),
-        ],
+        ...streamRows,
+        ...batchRows,
         [new cloudwatch.TextWidget({ markdown: '## Raw archive', width: 24, height: 1 })],
         [
           new cloudwatch.GraphWidget({ title: 'Records delivered to raw/', left: [firehoseMetric('DeliveryToS3.Records', 'Sum')], width: 12 }),
@@ -111,10 +137,12 @@ export class ObservabilityStack extends Stack {
         description: 'The speed layer gave up on a batch: its shard and sequence range are in the failed-batches queue.' },
       { id: 'SpeedLayerDeadLetters', metric: deadLettered, threshold: 0, comparison: greaterThan, evaluationPeriods: 1,
         description: 'Producers sent malformed records: see the deadletter_speed table for reasons (named query dead_letters_by_reason).' },
-      { id: 'StreamProcessingDowntime', metric: flinkDowntime, threshold: 0, comparison: greaterThan, evaluationPeriods: 5,
-        description: 'The Flink job has been down for 5 minutes: views and stream alerts are not being produced. See its log group.' },
+      ...(flinkDowntime ? [{ id: 'StreamProcessingDowntime', metric: flinkDowntime, threshold: 0, comparison: greaterThan, evaluationPeriods: 5,
+        description: 'The Flink job has been down for 5 minutes: views and stream alerts are not being produced. See its log group.' }] : []),
       { id: 'ArchiveFreshness', metric: archiveFreshness, threshold: 2 * config.archive.bufferingIntervalSeconds + 300, comparison: greaterThan, evaluationPeriods: 2,
         description: 'The raw archive is falling behind: check the Firehose error prefix errors/raw/ and its log group.' },
+      ...(batchRunsFailed ? [{ id: 'BatchRunFailed', metric: batchRunsFailed, threshold: 0, comparison: greaterThan, evaluationPeriods: 1,
+        description: 'A batch run failed: the lambda_ views keep serving the last good run. The execution\'s RunFailed cause names the step and error (docs/batch-layer.md).' }] : []),
     ];
     for (const spec of specs) {
       const alarm = new cloudwatch.Alarm(this, spec.id, {

@@ -36,10 +36,10 @@ describe('configuration', () => {
     expect(config.observability.alarmsEnabled).toBe(false);
   });
 
-  test('prod: Kinesis provisioned, Lambda architecture, data retained, alarms on', () => {
+  test('prod: Kinesis provisioned, both architectures, data retained, alarms on', () => {
     const { config } = load({ profile: 'prod' });
     expect(config.eventLog.kinesis.capacityMode).toBe('provisioned');
-    expect(config.architecture).toBe('lambda');
+    expect(config.architecture).toBe('both');
     expect(config.dataRemoval).toBe('retain');
     expect(config.observability.alarmsEnabled).toBe(true);
   });

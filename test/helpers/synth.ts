@@ -18,6 +18,33 @@ export function profileNames(): string[] {
   return Object.keys(cdkJsonContext().profiles as object).sort();
 }
 
+/** An architecture a profile can be built with (`architecture` in cdk.json). */
+export type Architecture = 'kappa' | 'lambda' | 'both';
+
+/**
+ * Context that builds `profile` with another architecture. `architecture` is a top-level key,
+ * which `-c section.key=value` cannot set, so the profile itself is replaced in the context.
+ */
+export function withArchitecture(profile: string, architecture: Architecture): Record<string, unknown> {
+  const profiles = cdkJsonContext().profiles as Record<string, Record<string, unknown>>;
+  return { profiles: { ...profiles, [profile]: { ...profiles[profile], architecture } } };
+}
+
+/** What the whole-app checks (cdk-nag, cfn-lint) synthesize: every profile, and the architectures the profiles do not use. */
+export interface SynthTarget {
+  readonly label: string;
+  readonly profile: string;
+  readonly context: Record<string, unknown>;
+}
+
+export function synthTargets(): SynthTarget[] {
+  const variants: [string, Architecture][] = [['dev', 'lambda'], ['msk', 'lambda']];
+  return [
+    ...profileNames().map((profile) => ({ label: profile, profile, context: {} })),
+    ...variants.map(([profile, architecture]) => ({ label: `${profile} (architecture ${architecture})`, profile, context: withArchitecture(profile, architecture) })),
+  ];
+}
+
 export interface Synthesized {
   readonly profile: string;
   /** The cloud assembly directory: the templates as `cdk synth` writes them. */
@@ -35,7 +62,7 @@ const cache = new Map<string, Synthesized>();
  * Synthesizes the whole platform for a profile, as `cdk synth -c profile=NAME`
  * with any extra `-c key=value` would. Cached per profile and context.
  */
-export function synthProfile(profile: string, extraContext: Record<string, string> = {}): Synthesized {
+export function synthProfile(profile: string, extraContext: Record<string, unknown> = {}): Synthesized {
   const cacheKey = JSON.stringify([profile, extraContext]);
   const cached = cache.get(cacheKey);
   if (cached) return cached;

@@ -189,15 +189,18 @@ describe('serving layer', () => {
     expect(tables.length).toBeGreaterThanOrEqual(5);
     for (const table of tables) {
       const input = (table as any).Properties.TableInput;
+      const keys = input.PartitionKeys.map((k: any) => k.Name);
+      // Stream views are versioned (v=<n>) for Kappa replays; batch views are per run (run=<id>) and day, as one
+      // Athena INSERT writes at most 100 partitions; everything else is by date and hour.
+      const expected = input.Name.startsWith('views_') ? ['v', 'dt', 'hr'] : input.Name.startsWith('batch_') ? ['run', 'dt'] : ['dt', 'hr'];
+      expect(keys).toEqual(expected);
       expect(input.Parameters).toMatchObject({
         'projection.enabled': 'true',
         'projection.dt.type': 'date',
-        'projection.hr.type': 'integer',
+        ...(keys.includes('hr') ? { 'projection.hr.type': 'integer' } : {}),
+        ...(keys.includes('run') ? { 'projection.run.type': 'injected' } : {}),
         'storage.location.template': expect.anything(),
       });
-      const keys = input.PartitionKeys.map((k: any) => k.Name);
-      // Stream views are versioned (v=<n>) for Kappa replays; everything else is by date and hour.
-      expect(keys).toEqual(input.Name.startsWith('views_') ? ['v', 'dt', 'hr'] : ['dt', 'hr']);
       expect(JSON.stringify(input.StorageDescriptor)).not.toContain('projection.');
     }
   });
@@ -236,11 +239,11 @@ describe('observability', () => {
     dev().templates.Observability.resourceCountIs('AWS::CloudWatch::Alarm', 0);
   });
 
-  test('prod alarms on reader lag, speed-layer age, failed batches, dead letters, Flink downtime and archive freshness, each notifying the encrypted topic', () => {
+  test('prod alarms on reader lag, speed-layer age, failed batches, dead letters, Flink downtime, archive freshness and failed batch runs, each notifying the encrypted topic', () => {
     const t = prod().templates.Observability;
     const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties);
     expect(alarms.map((a) => a.MetricName).sort()).toEqual(
-      ['ApproximateNumberOfMessagesVisible', 'DeliveryToS3.DataFreshness', 'GetRecords.IteratorAgeMilliseconds', 'IteratorAge', 'RecordsDeadLettered', 'downtime'],
+      ['ApproximateNumberOfMessagesVisible', 'DeliveryToS3.DataFreshness', 'ExecutionsFailed', 'GetRecords.IteratorAgeMilliseconds', 'IteratorAge', 'RecordsDeadLettered', 'downtime'],
     );
     for (const alarm of alarms) {
       expect(alarm.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlarmTopic/) }]);

@@ -139,7 +139,7 @@ describe('the platform on MSK', () => {
   });
 
   test('the jar needs no optional connector for Kafka, so no warning', () => {
-    expect(msk().platform.streamProcessing.jar.missing).toEqual([]);
+    expect(msk().platform.streamProcessing!.jar.missing).toEqual([]);
   });
 });
 

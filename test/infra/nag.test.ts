@@ -5,21 +5,21 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { platformStacks } from '../../lib/platform';
-import { profileNames, synthProfile } from '../helpers/synth';
+import { synthProfile, synthTargets } from '../helpers/synth';
 
 describe('cdk-nag AwsSolutions', () => {
   // Construct annotations share the report; only cdk-nag's own must be empty.
-  const reportsOf = (profile: string, annotations: boolean) =>
-    (synthProfile(profile).validationReports as { pluginName: string; violations: { ruleName: string }[] }[])
+  const reportsOf = (profile: string, context: Record<string, unknown>, annotations: boolean) =>
+    (synthProfile(profile, context).validationReports as { pluginName: string; violations: { ruleName: string }[] }[])
       .filter((report) => (report.pluginName === 'Construct Annotations') === annotations);
 
-  test.each(profileNames())('profile %s has no unacknowledged finding, errors or warnings', (profile) => {
-    expect(reportsOf(profile, false)).toEqual([]);
+  test.each(synthTargets())('$label has no unacknowledged finding, errors or warnings', ({ profile, context }) => {
+    expect(reportsOf(profile, context, false)).toEqual([]);
   });
 
-  test.each(profileNames())('profile %s: the only other warning is a Flink jar lacking its connector, exactly when it does', (profile) => {
-    const missing = synthProfile(profile).platform.streamProcessing.jar.missing.length > 0;
-    const rules = reportsOf(profile, true).flatMap((report) => report.violations.map((v) => v.ruleName));
+  test.each(synthTargets())('$label: the only other warning is a Flink jar lacking its connector, exactly when it does', ({ profile, context }) => {
+    const missing = (synthProfile(profile, context).platform.streamProcessing?.jar.missing.length ?? 0) > 0;
+    const rules = reportsOf(profile, context, true).flatMap((report) => report.violations.map((v) => v.ruleName));
     expect(rules).toEqual(missing ? ['Annotation::tributary:flink-connector-missing'] : []);
   });
 
@@ -32,8 +32,8 @@ describe('cdk-nag AwsSolutions', () => {
     expect(() => app.synth()).toThrow(/AwsSolutions-S1|AwsSolutions-S10/);
   });
 
-  test.each(profileNames())('profile %s: every acknowledgment carries a reason', (profile) => {
-    const { platform } = synthProfile(profile);
+  test.each(synthTargets())('$label: every acknowledgment carries a reason', ({ profile, context }) => {
+    const { platform } = synthProfile(profile, context);
     const acknowledgments = platformStacks(platform).flatMap((stack) =>
       stack.node.findAll().flatMap((construct) => construct.node.metadata.filter((entry) => /acknowledge/i.test(entry.type))),
     );

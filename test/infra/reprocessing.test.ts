@@ -1,6 +1,7 @@
 import { parseConfig, defaultConfig } from '../../lib/config';
 import { lakeTables } from '../../lib/lake-catalog';
 import { servingViewName, versionedTables } from '../../lib/constructs/reprocessing';
+import { allStates, type Definition, definitionIn, render, type State, successorsOf } from '../helpers/state-machine';
 import { onlyResource, synthProfile } from '../helpers/synth';
 
 /**
@@ -9,49 +10,9 @@ import { onlyResource, synthProfile } from '../helpers/synth';
  * and the version parameter, for a Kinesis log (dev) and an MSK log (msk).
  */
 
-type State = Record<string, any>;
-interface Definition { StartAt: string; States: Record<string, State>; QueryLanguage: string }
-
-/** Intrinsic functions as readable text: pseudo-parameters by name, references by logical id without their hash. */
-function render(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const v = value as Record<string, any>;
-  const bare = (id: string) => id.replace(/[0-9A-F]{8}$/, '');
-  if ('Ref' in v) return ({ 'AWS::Partition': 'aws', 'AWS::Region': 'REGION', 'AWS::AccountId': 'ACCOUNT' } as Record<string, string>)[v.Ref] ?? `<${bare(v.Ref)}>`;
-  if ('Fn::GetAtt' in v) return `<${bare(v['Fn::GetAtt'][0])}.${v['Fn::GetAtt'][1]}>`;
-  if ('Fn::Join' in v) return v['Fn::Join'][1].map(render).join(v['Fn::Join'][0]);
-  if ('Fn::Sub' in v) return String(v['Fn::Sub']).replace('${AWS::AccountId}', 'ACCOUNT').replace('${AWS::Region}', 'REGION');
-  if ('Fn::GetStackOutput' in v) {
-    const { StackName, OutputName } = v['Fn::GetStackOutput'];
-    const stack = String(StackName).replace(/^[a-z0-9-]+?-(lake|stream-processing|serving|event-log)$/, '$1');
-    return `<${stack}:${String(OutputName).replace(/^PublishOutput(Ref|FnGetAtt)/, '').replace(/[0-9A-F]{8}/g, '')}>`;
-  }
-  throw new Error(`cannot render ${JSON.stringify(value)}`);
-}
-
 const reprocessing = (profile: string) => synthProfile(profile).templates.Reprocessing;
 
-function definitionOf(profile: string): Definition {
-  const { Properties } = onlyResource(reprocessing(profile), 'AWS::StepFunctions::StateMachine');
-  return JSON.parse(render(Properties.DefinitionString));
-}
-
-/** Every state, including those inside Map states' processors. */
-function allStates(definition: { States: Record<string, State> }): Record<string, State> {
-  const out: Record<string, State> = {};
-  for (const [name, state] of Object.entries(definition.States)) {
-    out[name] = state;
-    if (state.ItemProcessor) Object.assign(out, allStates(state.ItemProcessor));
-  }
-  return out;
-}
-
-const successorsOf = (state: State): string[] => [
-  ...(state.Next ? [state.Next] : []),
-  ...(state.Choices ?? []).map((c: State) => c.Next),
-  ...(state.Default ? [state.Default] : []),
-  ...(state.Catch ?? []).map((c: State) => c.Next),
-];
+const definitionOf = (profile: string): Definition => definitionIn(reprocessing(profile));
 
 const tables = versionedTables(lakeTables());
 const switchStates = tables.map((t) => `Switch-${servingViewName(t)}`);

@@ -56,7 +56,7 @@ const STARTING_STATUSES = ['STARTING', 'UPDATING', 'AUTOSCALING'];
 const inList = (expression: string, values: string[]) => `${expression} in [${values.map((v) => `'${v}'`).join(', ')}]`;
 
 /** Transient errors of one SDK integration, as Step Functions names them: `<Service>.<Error>Exception`. */
-function transient(service: string, errors: string[]): sfn.RetryProps {
+export function transient(service: string, errors: string[]): sfn.RetryProps {
   return {
     errors: [...errors, 'ThrottlingException', 'SdkClientException'].map((e) => `${service}.${e}`),
     interval: Duration.seconds(2),
