@@ -36,9 +36,15 @@ function main(): void {
   console.log(`  speed layer: batches of ${config.speedLayer.batchSize}, window ${config.speedLayer.maxBatchingWindowSeconds} s, ` +
     `${config.speedLayer.retryAttempts} retries, tumbling window ${config.speedLayer.tumblingWindowSeconds ? `${config.speedLayer.tumblingWindowSeconds} s where the log supports one` : 'off'}`);
   const flink = config.streamProcessing;
-  console.log(`  stream processing: Flink 2.2 on Managed Service for Apache Flink, parallelism ${flink.parallelism}${flink.autoScaling ? ' (autoscaling)' : ''}, ` +
-    `checkpoints every ${flink.checkpointIntervalSeconds} s, views v=${flink.outputVersion}, ` +
-    (flink.startOnDeploy ? `started on deploy (${flink.restoreOnStart === 'latest-snapshot' ? 'from the latest snapshot' : 'empty state'})` : 'not started on deploy'));
+  if (platform.streamProcessing) {
+    console.log(`  stream processing: Flink 2.2 on Managed Service for Apache Flink, parallelism ${flink.parallelism}${flink.autoScaling ? ' (autoscaling)' : ''}, ` +
+      `checkpoints every ${flink.checkpointIntervalSeconds} s, views v=${flink.outputVersion}, ` +
+      (flink.startOnDeploy ? `started on deploy (${flink.restoreOnStart === 'latest-snapshot' ? 'from the latest snapshot' : 'empty state'})` : 'not started on deploy'));
+  }
+  if (platform.batchLayer) {
+    console.log(`  batch layer: a run every ${config.batch.scheduleHours} h, watermark ${config.batch.settleMinutes} min before its start, ` +
+      `runs expire after ${config.batch.expireRunsAfterDays} days; served by the lambda_ views`);
+  }
   console.log(`  raw archive: Parquet every ${config.archive.bufferingIntervalSeconds} s or ${config.archive.bufferingSizeMiB} MiB`);
   console.log(`  serving: Athena engine v3, scan cutoff ${config.serving.bytesScannedCutoffPerQueryMiB} MiB per query\n`);
 
