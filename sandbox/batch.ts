@@ -68,12 +68,14 @@ export interface BatchOptions {
 /** One batch run: plan, recompute every view, then switch the Lambda serving views to it. */
 export async function runBatch(settings: SandboxSettings, config: PlatformConfig, options: BatchOptions = {}): Promise<BatchRunRecord> {
   const clock = Date.now();
-  const startedAtMs = options.now ?? clock;
+  const previous = readBatchRun(settings);
+  let startedAtMs = options.now ?? clock;
+  // Run ids are to the second: two runs within one second take the next one, so every run has its own id.
+  if (previous && batchRunId(startedAtMs) <= previous.run) startedAtMs = Date.parse(previous.startedAt) + 1000;
   const pointer: BatchRunPointer = {
     run: batchRunId(startedAtMs),
     watermarkMs: options.watermarkMs ?? batchWatermark(startedAtMs, config.batch.settleMinutes),
   };
-  const previous = readBatchRun(settings);
   if (previous && pointer.watermarkMs < previous.watermarkMs) {
     throw new Error(
       `The watermark ${new Date(pointer.watermarkMs).toISOString()} is before the served run's (${new Date(previous.watermarkMs).toISOString()}, run ${previous.run}): a batch run never moves it back.`,
