@@ -2,8 +2,6 @@ import * as path from 'node:path';
 import { Aws, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
@@ -12,6 +10,7 @@ import type { BatchLayerEnv } from '../../lambdas/batch-layer/env';
 import { BATCH_VIEWS, lambdaViewColumns, lambdaViewName, lambdaViewSql, NO_BATCH_RUN } from '../batch';
 import { type PlatformConfig, removalPolicyFor } from '../config';
 import { acknowledge } from '../constructs/acknowledge';
+import { encryptedExecutionLog } from '../constructs/state-machine-tasks';
 import { AthenaView } from '../constructs/athena-view';
 import { BatchRun } from '../constructs/batch-layer';
 import { PlatformFunction } from '../constructs/platform-function';
@@ -95,21 +94,9 @@ export class BatchLayerStack extends Stack {
       conditions: { StringEquals: { 's3:prefix': `${LakePrefix.raw}/` } },
     }));
 
-    const logGroupName = `/aws/vendedlogs/states/${config.name}-batch-layer`;
-    const logKey = new kms.Key(this, 'LogKey', {
+    const logGroup = encryptedExecutionLog(this, 'RunLogs', {
+      logGroupName: `/aws/vendedlogs/states/${config.name}-batch-layer`,
       description: 'Encrypts the batch layer execution log',
-      enableKeyRotation: true,
-      removalPolicy,
-    });
-    logKey.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
-      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:DescribeKey'],
-      resources: ['*'],
-      conditions: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${logGroupName}` } },
-    }));
-    const logGroup = new logs.LogGroup(this, 'RunLogs', {
-      logGroupName,
-      encryptionKey: logKey,
       retention: config.observability.logRetentionDays,
       removalPolicy,
     });

@@ -7,6 +7,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { type PlatformConfig, removalPolicyFor } from '../config';
 import { acknowledge, AS_PRINTED } from '../constructs/acknowledge';
+import { encryptedExecutionLog } from '../constructs/state-machine-tasks';
 import type { IEventLog } from '../constructs/event-log';
 import { catchUpLagFor, KappaReplay, ServingView, versionedTables } from '../constructs/reprocessing';
 import { lakeTables } from '../lake-catalog';
@@ -63,21 +64,9 @@ export class ReprocessingStack extends Stack {
 
     this.replayRole = this.replayApplicationRole(props);
 
-    const logKey = new kms.Key(this, 'LogKey', {
+    const logGroup = encryptedExecutionLog(this, 'ReplayLogs', {
+      logGroupName: `/aws/vendedlogs/states/${config.name}-kappa-replay`,
       description: 'Encrypts the Kappa replay execution log',
-      enableKeyRotation: true,
-      removalPolicy,
-    });
-    const logGroupName = `/aws/vendedlogs/states/${config.name}-kappa-replay`;
-    logKey.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
-      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:DescribeKey'],
-      resources: ['*'],
-      conditions: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${logGroupName}` } },
-    }));
-    const logGroup = new logs.LogGroup(this, 'ReplayLogs', {
-      logGroupName,
-      encryptionKey: logKey,
       retention: config.observability.logRetentionDays,
       removalPolicy,
     });

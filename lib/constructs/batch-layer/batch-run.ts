@@ -6,7 +6,7 @@ import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { type BatchView, lambdaViewName } from '../../batch';
-import { RETRIES as REPLAY_RETRIES, transient } from '../reprocessing/kappa-replay';
+import { ATHENA_RETRY, athenaQueryTask, caughtAt, J, SSM_RETRY, sdkTask, transient } from '../state-machine-tasks';
 
 export interface BatchRunProps {
   /** The platform's name: the state machine is `<name>-batch-layer`. */
@@ -28,8 +28,6 @@ export interface BatchRunProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
-/** Wraps a JSONata expression for a state field. */
-const J = (expression: string): string => `{% ${expression} %}`;
 
 /** The longest an INSERT chunk may run: above Athena's own DML timeout, so Athena's message is the one reported. */
 export const INSERT_TIMEOUT = Duration.hours(4);
@@ -46,14 +44,14 @@ export const RETRIES = {
     jitterStrategy: sfn.JitterType.FULL,
   },
   stepFunctions: transient('Sfn', ['InternalServerException']),
-  ssm: REPLAY_RETRIES.ssm,
+  ssm: SSM_RETRY,
   /**
    * Athena's StartQueryExecution throttling and transient errors. A query that ran and failed
    * (`States.TaskFailed`) is not retried: a failed INSERT can leave files behind, and a second
    * attempt would add its rows to them. Each chunk is started with a ClientRequestToken, so a
    * retried start of the same chunk returns the same query instead of starting another.
    */
-  athena: REPLAY_RETRIES.athena,
+  athena: ATHENA_RETRY,
 } satisfies Record<string, sfn.RetryProps>;
 
 /**
@@ -85,27 +83,9 @@ export class BatchRun extends Construct {
           ...state,
         },
       }).addRetry(RETRIES.lambda);
-    const athena = (stateId: string, timeout: Duration, state: Record<string, unknown>) =>
-      new sfn.CustomState(this, stateId, {
-        stateJson: {
-          Type: 'Task',
-          Resource: `arn:${Aws.PARTITION}:states:::athena:startQueryExecution.sync`,
-          TimeoutSeconds: timeout.toSeconds(),
-          ...state,
-        },
-      }).addRetry(RETRIES.athena);
+    const athena = (stateId: string, timeout: Duration, state: Record<string, unknown>) => athenaQueryTask(this, stateId, timeout, state);
     const sdk = (stateId: string, service: string, action: string, state: Record<string, unknown>, retry: sfn.RetryProps) =>
-      new sfn.CustomState(this, stateId, {
-        stateJson: { Type: 'Task', Resource: `arn:${Aws.PARTITION}:states:::aws-sdk:${service}:${action}`, TimeoutSeconds: 60, ...state },
-      }).addRetry(retry);
-    const caught = (step: string): sfn.CatchProps => ({
-      errors: [sfn.Errors.ALL],
-      assign: {
-        error: J('$states.errorOutput.Error'),
-        cause: J("$exists($states.errorOutput.Cause) ? $states.errorOutput.Cause : ''"),
-        failedStep: step,
-      },
-    });
+      sdkTask(this, stateId, service, action, state, retry, Duration.seconds(60));
 
     // ---- 1. One run at a time: this execution is RUNNING itself, so another RUNNING one means overlap.
     const accept = sfn.Pass.jsonata(this, 'AcceptRun', { assign: { run: 'not planned yet', switched: [], scannedBytes: 0 } });
@@ -241,21 +221,21 @@ export class BatchRun extends Construct {
 
     // ---- Wiring.
     accept.next(listRuns);
-    listRuns.addCatch(runFailed, caught('ListRunningRuns')).next(otherRun);
+    listRuns.addCatch(runFailed, caughtAt('ListRunningRuns')).next(otherRun);
     otherRun.when(sfn.Condition.jsonata(J('$count($otherRuns) > 0')), skipped).otherwise(plan);
-    plan.addCatch(runFailed, caught('PlanRun')).next(write);
-    write.addCatch(runFailed, caught('WriteBatchViews')).next(readServed);
-    readServed.addCatch(runFailed, caught('ReadServedRun')).next(canServe);
+    plan.addCatch(runFailed, caughtAt('PlanRun')).next(write);
+    write.addCatch(runFailed, caughtAt('WriteBatchViews')).next(readServed);
+    readServed.addCatch(runFailed, caughtAt('ReadServedRun')).next(canServe);
     canServe
       .when(sfn.Condition.jsonata(J('$exists($states.context.Execution.RedriveCount) and $states.context.Execution.RedriveCount > 0')), redriven)
       .when(sfn.Condition.jsonata(J('$plan.watermarkMs <= $served.watermarkMs')), notAhead)
       .otherwise(renderSwitch);
-    renderSwitch.addCatch(runFailed, caught('RenderSwitch')).next(switches[0]);
+    renderSwitch.addCatch(runFailed, caughtAt('RenderSwitch')).next(switches[0]);
     switches.forEach((step, index) => {
-      step.addCatch(revert, caught(`Switch-${viewNames[index]}`));
+      step.addCatch(revert, caughtAt(`Switch-${viewNames[index]}`));
       step.next(switches[index + 1] ?? record);
     });
-    record.addCatch(revert, caught('RecordServedRun')).next(done);
+    record.addCatch(revert, caughtAt('RecordServedRun')).next(done);
     revert.addCatch(revertFailed, { errors: [sfn.Errors.ALL] }).next(runFailed);
 
     this.role = new iam.Role(this, 'Role', {

@@ -6,6 +6,7 @@ import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { LakeTableSpec } from '../../lake-catalog';
+import { ATHENA_RETRY, athenaQueryTask, caughtAt, J, SSM_RETRY, sdkTask, transient } from '../state-machine-tasks';
 import { type CatchUpLag, jsonataString } from './catch-up-lag';
 import { replaceServingViewSql, servingViewName, VERSION_PLACEHOLDER } from './serving-view';
 
@@ -42,8 +43,6 @@ export interface KappaReplayProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
-/** Wraps a JSONata expression for a state field. */
-const J = (expression: string): string => `{% ${expression} %}`;
 
 /** Time between two status polls of a starting application. */
 export const START_POLL_INTERVAL = Duration.seconds(30);
@@ -55,18 +54,6 @@ const STARTING_STATUSES = ['STARTING', 'UPDATING', 'AUTOSCALING'];
 
 const inList = (expression: string, values: string[]) => `${expression} in [${values.map((v) => `'${v}'`).join(', ')}]`;
 
-/** Transient errors of one SDK integration, as Step Functions names them: `<Service>.<Error>Exception`. */
-export function transient(service: string, errors: string[]): sfn.RetryProps {
-  return {
-    errors: [...errors, 'ThrottlingException', 'SdkClientException'].map((e) => `${service}.${e}`),
-    interval: Duration.seconds(2),
-    backoffRate: 2,
-    maxAttempts: 6,
-    maxDelay: Duration.seconds(60),
-    jitterStrategy: sfn.JitterType.FULL,
-  };
-}
-
 /** Retries of each integration this state machine calls. */
 export const RETRIES = {
   flink: transient('KinesisAnalyticsV2', ['ConcurrentModificationException', 'ServiceUnavailableException']),
@@ -75,10 +62,10 @@ export const RETRIES = {
     ...transient('KinesisAnalyticsV2', ['ConcurrentModificationException', 'ServiceUnavailableException', 'ResourceInUseException']),
     interval: Duration.seconds(15), backoffRate: 1.5, maxAttempts: 10, maxDelay: Duration.seconds(120),
   },
-  ssm: transient('Ssm', ['InternalServerErrorException', 'TooManyUpdatesException']),
+  ssm: SSM_RETRY,
   s3: transient('S3', ['InternalErrorException', 'SlowDownException']),
   cloudWatch: transient('CloudWatch', ['InternalServiceFaultException', 'LimitExceededException']),
-  athena: transient('Athena', ['TooManyRequestsException', 'InternalServerException']),
+  athena: ATHENA_RETRY,
 } satisfies Record<string, sfn.RetryProps>;
 
 /**
@@ -103,32 +90,8 @@ export class KappaReplay extends Construct {
     const maxLagPolls = pollsFor(props.maxCatchUp, props.pollInterval);
 
     const sdk = (stateId: string, service: string, action: string, state: Record<string, unknown>, retry: sfn.RetryProps) =>
-      new sfn.CustomState(this, stateId, {
-        stateJson: {
-          Type: 'Task',
-          Resource: `arn:${Aws.PARTITION}:states:::aws-sdk:${service}:${action}`,
-          TimeoutSeconds: 120,
-          ...state,
-        },
-      }).addRetry(retry);
-    const athena = (stateId: string, state: Record<string, unknown>) =>
-      new sfn.CustomState(this, stateId, {
-        stateJson: {
-          Type: 'Task',
-          Resource: `arn:${Aws.PARTITION}:states:::athena:startQueryExecution.sync`,
-          TimeoutSeconds: 600,
-          ...state,
-        },
-      }).addRetry(RETRIES.athena);
-    /** What a catch keeps of the error for the cleanup and the final failure. */
-    const caught = (step: string): sfn.CatchProps => ({
-      errors: [sfn.Errors.ALL],
-      assign: {
-        error: J('$states.errorOutput.Error'),
-        cause: J("$exists($states.errorOutput.Cause) ? $states.errorOutput.Cause : ''"),
-        failedStep: step,
-      },
-    });
+      sdkTask(this, stateId, service, action, state, retry, Duration.seconds(120));
+    const athena = (stateId: string, state: Record<string, unknown>) => athenaQueryTask(this, stateId, Duration.minutes(10), state);
     const failWith = (stateId: string, error: string, cause: string) =>
       sfn.Pass.jsonata(this, stateId, { assign: { error, cause: J(cause), failedStep: stateId } });
 
@@ -380,15 +343,15 @@ export class KappaReplay extends Construct {
       .when(sfn.Condition.jsonata(J('$toMillis($states.input.fromTimestamp) > $millis()')), outsideHorizon)
       .otherwise(accept);
     accept.next(readVersion);
-    readVersion.addCatch(cleanUp, caught('ReadServingVersion')).next(describeServing);
-    describeServing.addCatch(cleanUp, caught('DescribeServingApplication')).next(checkTarget);
-    checkTarget.addCatch(cleanUp, caught('CheckReplayTargetEmpty')).next(targetEmpty);
+    readVersion.addCatch(cleanUp, caughtAt('ReadServingVersion')).next(describeServing);
+    describeServing.addCatch(cleanUp, caughtAt('DescribeServingApplication')).next(checkTarget);
+    checkTarget.addCatch(cleanUp, caughtAt('CheckReplayTargetEmpty')).next(targetEmpty);
     targetEmpty.when(sfn.Condition.jsonata(J('$existingObjects > 0')), targetNotEmpty).otherwise(createReplay);
     targetNotEmpty.next(cleanUp);
-    createReplay.addCatch(cleanUp, caught('CreateReplayApplication')).next(startReplay);
-    startReplay.addCatch(cleanUp, caught('StartReplayApplication')).next(waitForStart);
+    createReplay.addCatch(cleanUp, caughtAt('CreateReplayApplication')).next(startReplay);
+    startReplay.addCatch(cleanUp, caughtAt('StartReplayApplication')).next(waitForStart);
     waitForStart.next(describeStarting);
-    describeStarting.addCatch(cleanUp, caught('DescribeStartingReplay')).next(started);
+    describeStarting.addCatch(cleanUp, caughtAt('DescribeStartingReplay')).next(started);
     started
       .when(sfn.Condition.jsonata(J("$replayStatus = 'RUNNING'")), waitForLag)
       .when(sfn.Condition.jsonata(J(`${inList('$replayStatus', STARTING_STATUSES)} and $startPolls < ${maxStartPolls}`)), waitForStart)
@@ -397,23 +360,23 @@ export class KappaReplay extends Construct {
     startTimedOut.next(cleanUp);
     didNotStart.next(cleanUp);
     waitForLag.next(describeRunning);
-    describeRunning.addCatch(cleanUp, caught('DescribeRunningReplay')).next(stillRunning);
+    describeRunning.addCatch(cleanUp, caughtAt('DescribeRunningReplay')).next(stillRunning);
     stillRunning.when(sfn.Condition.jsonata(J(inList('$replayStatus', RUNNING_STATUSES))), readLag).otherwise(replayStopped);
     replayStopped.next(cleanUp);
-    readLag.addCatch(cleanUp, caught('ReadReplayLag')).next(caughtUp);
+    readLag.addCatch(cleanUp, caughtAt('ReadReplayLag')).next(caughtUp);
     caughtUp
       .when(sfn.Condition.jsonata(J(`$streak >= ${props.caughtUpPolls}`)), switches[0])
       .when(sfn.Condition.jsonata(J(`$lagPolls >= ${maxLagPolls}`)), catchUpTimedOut)
       .otherwise(waitForLag);
     catchUpTimedOut.next(cleanUp);
     switches.forEach((step, index) => {
-      step.addCatch(revert, caught(`Switch-${servingViewName(props.tables[index])}`));
+      step.addCatch(revert, caughtAt(`Switch-${servingViewName(props.tables[index])}`));
       step.next(switches[index + 1] ?? recordVersion);
     });
-    recordVersion.addCatch(revert, caught('RecordServingVersion')).next(describeRetiring);
-    describeRetiring.addCatch(retireIncomplete, caught('DescribeRetiringApplication')).next(retiringRunning);
+    recordVersion.addCatch(revert, caughtAt('RecordServingVersion')).next(describeRetiring);
+    describeRetiring.addCatch(retireIncomplete, caughtAt('DescribeRetiringApplication')).next(retiringRunning);
     retiringRunning.when(sfn.Condition.jsonata(J("$retiringStatus = 'RUNNING'")), stopRetiring).otherwise(done);
-    stopRetiring.addCatch(retireIncomplete, caught('StopRetiringApplication')).next(done);
+    stopRetiring.addCatch(retireIncomplete, caughtAt('StopRetiringApplication')).next(done);
     revert.addCatch(revertFailed, { errors: [sfn.Errors.ALL] }).next(cleanUp);
     cleanUp.when(sfn.Condition.jsonata(J('$created')), stopReplay).otherwise(replayFailed);
     // A replay that is not running cannot be stopped; it is deleted all the same.

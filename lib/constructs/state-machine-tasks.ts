@@ -1,0 +1,98 @@
+import { Aws, Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+
+/**
+ * The pieces both reprocessing workflows (the Kappa replay and the batch run) build their
+ * JSONata state machines from: SDK and Athena tasks, retries of transient errors, the catch
+ * that keeps an error for the failure path, and the encrypted execution log.
+ */
+
+/** Wraps a JSONata expression for a state field. */
+export const J = (expression: string): string => `{% ${expression} %}`;
+
+/** Transient errors of one SDK integration, as Step Functions names them: `<Service>.<Error>Exception`. */
+export function transient(service: string, errors: string[]): sfn.RetryProps {
+  return {
+    errors: [...errors, 'ThrottlingException', 'SdkClientException'].map((e) => `${service}.${e}`),
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 6,
+    maxDelay: Duration.seconds(60),
+    jitterStrategy: sfn.JitterType.FULL,
+  };
+}
+
+/** Athena's StartQueryExecution throttling and transient errors; a query that ran and failed is not one of them. */
+export const ATHENA_RETRY = transient('Athena', ['TooManyRequestsException', 'InternalServerException']);
+export const SSM_RETRY = transient('Ssm', ['InternalServerErrorException', 'TooManyUpdatesException']);
+
+/** A task calling `<service>:<action>` through the AWS SDK integration, retried on `retry`. */
+export function sdkTask(
+  scope: Construct, stateId: string, service: string, action: string, state: Record<string, unknown>, retry: sfn.RetryProps, timeout: Duration,
+): sfn.CustomState {
+  return new sfn.CustomState(scope, stateId, {
+    stateJson: {
+      Type: 'Task',
+      Resource: `arn:${Aws.PARTITION}:states:::aws-sdk:${service}:${action}`,
+      TimeoutSeconds: timeout.toSeconds(),
+      ...state,
+    },
+  }).addRetry(retry);
+}
+
+/** A task that runs one Athena query and waits for it (`.sync`), retried on Athena's transient errors. */
+export function athenaQueryTask(scope: Construct, stateId: string, timeout: Duration, state: Record<string, unknown>): sfn.CustomState {
+  return new sfn.CustomState(scope, stateId, {
+    stateJson: {
+      Type: 'Task',
+      Resource: `arn:${Aws.PARTITION}:states:::athena:startQueryExecution.sync`,
+      TimeoutSeconds: timeout.toSeconds(),
+      ...state,
+    },
+  }).addRetry(ATHENA_RETRY);
+}
+
+/** A catch of every error that keeps it (`$error`, `$cause`) and the step it happened in (`$failedStep`). */
+export function caughtAt(step: string): sfn.CatchProps {
+  return {
+    errors: [sfn.Errors.ALL],
+    assign: {
+      error: J('$states.errorOutput.Error'),
+      cause: J("$exists($states.errorOutput.Cause) ? $states.errorOutput.Cause : ''"),
+      failedStep: step,
+    },
+  };
+}
+
+export interface ExecutionLogProps {
+  /** `/aws/vendedlogs/states/...`: the name the key's policy is bound to. */
+  readonly logGroupName: string;
+  /** What the key encrypts, for its description. */
+  readonly description: string;
+  readonly retention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * A state machine's execution log, encrypted with a key of its own (construct id `LogKey` in
+ * `scope`) that CloudWatch Logs may use for this log group only.
+ */
+export function encryptedExecutionLog(scope: Construct, logGroupId: string, props: ExecutionLogProps): logs.LogGroup {
+  const key = new kms.Key(scope, 'LogKey', { description: props.description, enableKeyRotation: true, removalPolicy: props.removalPolicy });
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+    actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+    resources: ['*'],
+    conditions: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${props.logGroupName}` } },
+  }));
+  return new logs.LogGroup(scope, logGroupId, {
+    logGroupName: props.logGroupName,
+    encryptionKey: key,
+    retention: props.retention,
+    removalPolicy: props.removalPolicy,
+  });
+}
