@@ -32,7 +32,7 @@ export function batchPointerFile(settings: SandboxSettings): string {
 
 /** The batch run the Lambda serving views read: the last one that completed, or none yet. */
 export function servedBatchRun(settings: SandboxSettings): BatchRunPointer {
-  const record = readPointer<BatchRunRecord>(batchPointerFile(settings));
+  const record = readBatchRun(settings);
   return record ? { run: record.run, watermarkMs: record.watermarkMs } : NO_BATCH_RUN;
 }
 

@@ -26,3 +26,12 @@ export async function testSettings(prefix: string, overrides: Partial<SandboxSet
   const [kafka, kafkaController, kinesis, kinesisTls, s3, sns] = await freePorts(6);
   return defaultSettings(REPO, { home, ports: { kafka, kafkaController, kinesis, kinesisTls, s3, sns }, ...overrides });
 }
+
+/**
+ * A spend-view row as one comparable string: its key, window (or session) bounds, count and amount in
+ * cents. Works on the lake's rows (BIGINT and DECIMAL as strings) and the recomputation's alike.
+ */
+export function viewRowKey(row: Record<string, unknown>): string {
+  const cents = Math.round(Number(row.total_amount) * 100);
+  return `${row.card_id ?? row.customer_id}@${row.window_start ?? row.session_start}-${row.window_end ?? row.session_end ?? ''}:${row.txn_count}/${cents}`;
+}

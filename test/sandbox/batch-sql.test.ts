@@ -9,7 +9,7 @@ import { expectedResults, referenceAlerts, streamViews } from '../../sandbox/exp
 import { sandboxPlatformConfig } from '../../sandbox/platform-config';
 import { makeWorkload } from '../../sandbox/run';
 import { type LakeSql, openLakeSql, sqlString } from '../../sandbox/serving/lake-sql';
-import { REPO } from '../helpers/sandbox';
+import { REPO, viewRowKey } from '../helpers/sandbox';
 
 /**
  * The batch layer's SQL, as the sandbox runs it on DuckDB, against the reference recomputation
@@ -56,20 +56,13 @@ async function batchRun(run: string, watermarkMs: number): Promise<LakeSql> {
   return openLakeSql(lake, { batchRun: { run, watermarkMs } });
 }
 
-const cents = (amount: unknown) => Math.round(Number(amount) * 100);
-
 /** A view's rows as comparable strings, in both the lake's and the recomputation's shapes. */
 async function batchRows(sql: LakeSql, view: Exclude<BatchView, 'alerts'>, run: string): Promise<string[]> {
   const rows = await sql.query(`SELECT * EXCLUDE (run) FROM batch_${view} WHERE run = '${run}'`);
-  return rows.map((r) => rowKey(r)).sort();
-}
-function rowKey(r: Record<string, unknown>): string {
-  const start = r.window_start ?? r.session_start;
-  const end = r.window_end ?? r.session_end ?? '';
-  return `${r.card_id ?? r.customer_id}@${start}-${end}:${r.txn_count}/${cents(r.total_amount)}`;
+  return rows.map((r) => viewRowKey(r)).sort();
 }
 function expectedRows(accepted: Transaction[], view: Exclude<BatchView, 'alerts'>, closed: (row: Record<string, unknown>) => boolean): string[] {
-  return (streamViews(accepted)[view] as unknown as Record<string, unknown>[]).filter(closed).map((r) => rowKey(r)).sort();
+  return (streamViews(accepted)[view] as unknown as Record<string, unknown>[]).filter(closed).map((r) => viewRowKey(r)).sort();
 }
 
 async function batchAlerts(sql: LakeSql, run: string): Promise<string[]> {

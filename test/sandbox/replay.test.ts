@@ -10,7 +10,7 @@ import { type LakeSql, openLakeSql } from '../../sandbox/serving/lake-sql';
 import { readServingVersion } from '../../sandbox/serving/version';
 import { flinkProcessName, startSandbox, type Sandbox } from '../../sandbox/session';
 import { sandboxDirs } from '../../sandbox/settings';
-import { REPO, testSettings } from '../helpers/sandbox';
+import { REPO, testSettings, viewRowKey } from '../helpers/sandbox';
 
 /**
  * Reprocessing on the sandbox, on over 100k generated events (duplicates, out-of-order, late and malformed
@@ -187,9 +187,6 @@ test('a replay that dies midway leaves the old version serving and its job runni
 }, 300_000);
 
 describe('stream = replay = batch', () => {
-  const cents = (amount: unknown) => Math.round(Number(amount) * 100);
-  const key = (r: Record<string, unknown>) =>
-    `${r.card_id ?? r.customer_id}@${r.window_start ?? r.session_start}-${r.window_end ?? r.session_end ?? ''}:${r.txn_count}/${cents(r.total_amount)}`;
   const alertKey = (a: { alertId: string; txnIds: string[] }) => `${a.alertId}:${a.txnIds.join(',')}`;
   const lakeAlerts = async (where: string) =>
     (await rows(`SELECT alert_id, txn_ids FROM ${where}`)).map((r) => JSON.parse(r)).map((r) => alertKey({ alertId: r.alert_id, txnIds: r.txn_ids })).sort();
@@ -215,8 +212,8 @@ describe('stream = replay = batch', () => {
   test('the batch views equal the recomputation over every event once: late events folded in, duplicates not', async () => {
     const reference = streamViews(batchInput());
     for (const view of ['spend_per_card_minute', 'spend_per_customer_hour', 'card_velocity', 'customer_sessions'] as const) {
-      const batch = (await rows(`SELECT * EXCLUDE (run, dt) FROM batch_${view} WHERE run = '${fullBatch.run}'`)).map((r) => key(JSON.parse(r))).sort();
-      const want = (reference[view] as unknown as Record<string, unknown>[]).map(key).sort();
+      const batch = (await rows(`SELECT * EXCLUDE (run, dt) FROM batch_${view} WHERE run = '${fullBatch.run}'`)).map((r) => viewRowKey(JSON.parse(r))).sort();
+      const want = (reference[view] as unknown as Record<string, unknown>[]).map(viewRowKey).sort();
       expect([view, batch.length]).toEqual([view, want.length]);
       expect(batch).toEqual(want);
     }
@@ -230,8 +227,8 @@ describe('stream = replay = batch', () => {
       const late = (await rows(`SELECT txn_id FROM views_late_events WHERE v = '${v}'`)).map((r) => JSON.parse(r).txn_id as string);
       const outputs = streamGivenLate(expected, late, { requireClearlyLate: false });
       for (const view of ['spend_per_card_minute', 'card_velocity'] as const) {
-        const want = new Set((outputs.views[view] as unknown as Record<string, unknown>[]).map(key));
-        const written = (await rows(`SELECT * FROM views_${view} WHERE v = '${v}'`)).map((r) => key(JSON.parse(r)));
+        const want = new Set((outputs.views[view] as unknown as Record<string, unknown>[]).map(viewRowKey));
+        const written = (await rows(`SELECT * FROM views_${view} WHERE v = '${v}'`)).map((r) => viewRowKey(JSON.parse(r)));
         expect(written.length).toBeGreaterThan(400);
         expect([v, view, written.filter((row) => !want.has(row))]).toEqual([v, view, []]);
       }
@@ -255,16 +252,16 @@ describe('stream = replay = batch', () => {
   test('the Lambda serving view merges the batch up to its watermark with the speed layer after it', async () => {
     const w = midBatch.watermarkMs;
     const merged = await lakeAtMid.query(`SELECT card_id, window_start, txn_count, total_amount FROM lambda_spend_per_card_minute`);
-    const fromBatch = merged.filter((r) => Number(r.window_start) + 60_000 <= w).map(key).sort();
-    const fromSpeed = merged.filter((r) => Number(r.window_start) + 60_000 > w).map(key).sort();
+    const fromBatch = merged.filter((r) => Number(r.window_start) + 60_000 <= w).map(viewRowKey).sort();
+    const fromSpeed = merged.filter((r) => Number(r.window_start) + 60_000 > w).map(viewRowKey).sort();
     // Up to the watermark: the batch, which is the recomputation over the events before it.
     const before = batchInput().filter((t) => t.eventTime < w);
-    expect(fromBatch).toEqual((streamViews(before).spend_per_card_minute as unknown as Record<string, unknown>[]).map(key).sort());
+    expect(fromBatch).toEqual((streamViews(before).spend_per_card_minute as unknown as Record<string, unknown>[]).map(viewRowKey).sort());
     // After it: the speed layer's partial sums, added up; each window from one side only.
     const speed = await lakeAtMid.query(
       `SELECT card_id, window_start, sum(txn_count) AS txn_count, sum(total_amount) AS total_amount FROM speed_spend_per_card_minute WHERE window_start + 60000 > ${w} GROUP BY ALL`,
     );
-    expect(fromSpeed).toEqual(speed.map(key).sort());
+    expect(fromSpeed).toEqual(speed.map(viewRowKey).sort());
     expect(fromBatch.length).toBeGreaterThan(300);
     expect(fromSpeed.length).toBeGreaterThan(300);
     const alerts = await lakeAtMid.query(`SELECT detected_by, count(*) AS n, count(DISTINCT alert_id) AS ids FROM lambda_alerts GROUP BY detected_by ORDER BY detected_by`);
