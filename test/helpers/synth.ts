@@ -58,6 +58,13 @@ export interface Synthesized {
 
 const cache = new Map<string, Synthesized>();
 
+// Each synth writes a cloud assembly of about 70 MB (the Flink jar and bundles among it): remove them when
+// the test file is done, or a few hundred runs of the suite fill the disk.
+afterAll(() => {
+  for (const { outdir } of cache.values()) fs.rmSync(outdir, { recursive: true, force: true });
+  cache.clear();
+});
+
 /**
  * Synthesizes the whole platform for a profile, as `cdk synth -c profile=NAME`
  * with any extra `-c key=value` would. Cached per profile and context.
