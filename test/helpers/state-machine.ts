@@ -46,6 +46,26 @@ export const successorsOf = (state: State): string[] => [
   ...(state.Catch ?? []).map((c: State) => c.Next),
 ];
 
+/**
+ * The states a run passes through from StartAt to the end, taking at each Choice the branch `choices`
+ * names for it (which must be one of its successors) and `Next` everywhere else.
+ */
+export function pathThrough(definition: Definition, choices: Record<string, string>): string[] {
+  const states = allStates(definition);
+  const path: string[] = [];
+  for (let at: string | undefined = definition.StartAt; at; ) {
+    path.push(at);
+    const state: State = states[at];
+    if (state.Type !== 'Choice') {
+      at = state.Next;
+      continue;
+    }
+    at = choices[at];
+    if (!successorsOf(state).includes(at)) throw new Error(`${path[path.length - 1]} has no branch to ${at}`);
+  }
+  return path;
+}
+
 /** Every permission of a role's inline policies as `action resource[ if condition]`, intrinsics rendered. */
 export function grantsOf(template: Template, roleLogicalId: string): string[] {
   const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === roleLogicalId));

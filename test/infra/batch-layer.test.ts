@@ -2,7 +2,7 @@ import { batchLayerEnvSchema } from '../../lambdas/batch-layer/env';
 import { BATCH_VIEWS, lambdaViewColumns, lambdaViewName, lambdaViewSql, NO_BATCH_RUN } from '../../lib/batch';
 import { INSERT_TIMEOUT } from '../../lib/constructs/batch-layer';
 import { RUNTIME_ENVIRONMENT_KEYS } from '../../lib/stacks/speed-layer-stack';
-import { allStates, definitionIn, grantsOf, render, type State, successorsOf } from '../helpers/state-machine';
+import { allStates, definitionIn, grantsOf, pathThrough, render, successorsOf } from '../helpers/state-machine';
 import { onlyResource, synthProfile, withArchitecture } from '../helpers/synth';
 
 /**
@@ -42,13 +42,7 @@ describe.each(TARGETS)('the batch layer, $label', ({ profile, context, name, dat
   test('the happy path: guard, plan, every INSERT chunk, check, render the switch, switch every view one by one, record', () => {
     const s = states();
     const happy: Record<string, string> = { OtherRunInProgress: 'PlanRun', CheckRunCanServe: 'RenderSwitch' };
-    const path: string[] = [];
-    for (let at: string | undefined = definition().StartAt; at; ) {
-      path.push(at);
-      const state: State = s[at];
-      at = state.Type === 'Choice' ? happy[at] : state.Next;
-      if (state.Type === 'Choice') expect(successorsOf(state)).toContain(at);
-    }
+    const path = pathThrough(definition(), happy);
     expect(path).toEqual([
       'AcceptRun', 'ListRunningRuns', 'OtherRunInProgress', 'PlanRun', 'WriteBatchViews', 'ReadServedRun', 'CheckRunCanServe',
       'RenderSwitch', ...switchStates, 'RecordServedRun', 'RunServed',

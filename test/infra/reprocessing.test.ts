@@ -1,7 +1,7 @@
 import { parseConfig, defaultConfig } from '../../lib/config';
 import { lakeTables } from '../../lib/lake-catalog';
 import { servingViewName, versionedTables } from '../../lib/constructs/reprocessing';
-import { allStates, type Definition, definitionIn, render, type State, successorsOf } from '../helpers/state-machine';
+import { allStates, type Definition, definitionIn, pathThrough, render, type State, successorsOf } from '../helpers/state-machine';
 import { onlyResource, synthProfile } from '../helpers/synth';
 
 /**
@@ -44,13 +44,7 @@ describe.each([
       ReplayStarted: 'WaitBetweenLagPolls', ReplayStillRunning: 'ReadReplayLag', CaughtUp: switchStates[0],
       RetiringApplicationRunning: 'StopRetiringApplication',
     };
-    const path: string[] = [];
-    for (let at: string | undefined = definition().StartAt; at; ) {
-      path.push(at);
-      const state: State = s[at];
-      at = state.Type === 'Choice' ? happy[at] : state.Next;
-      if (state.Type === 'Choice') expect(successorsOf(state)).toContain(at);
-    }
+    const path = pathThrough(definition(), happy);
     expect(path).toEqual([
       'CheckInput', 'CheckReplayHorizon', 'AcceptRequest', 'ReadServingVersion', 'DescribeServingApplication',
       'CheckReplayTargetEmpty', 'ReplayTargetEmpty', 'CreateReplayApplication', 'StartReplayApplication',
