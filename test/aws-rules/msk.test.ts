@@ -85,6 +85,19 @@ awsRule({
 });
 
 awsRule({
+  rule: 'Multi-VPC private connectivity needs Apache Kafka 2.7.1 or later and is not supported on t3.small brokers',
+  source: 'https://docs.aws.amazon.com/msk/latest/developerguide/aws-access-mult-vpc.html',
+  check: (synth) => {
+    for (const { Properties } of resourcesOfType(synth, 'Custom::MskMultiVpcConnectivity')) {
+      const cluster = resourceById(synth, referent(synth, Properties.ClusterArn)!.logicalId)!.Properties;
+      const [major, minor, patch] = String(cluster.KafkaVersion).split('.').map((n) => (n === 'x' ? 0 : Number(n)));
+      expect(major * 10000 + minor * 100 + patch).toBeGreaterThanOrEqual(20701);
+      expect(cluster.BrokerNodeGroupInfo.InstanceType).not.toBe('kafka.t3.small');
+    }
+  },
+});
+
+awsRule({
   rule: 'The MSK topic APIs (AWS::MSK::Topic) need an MSK Provisioned cluster running Apache Kafka 3.6.0 or later; they are not available for MSK Serverless',
   source: 'https://docs.aws.amazon.com/msk/latest/developerguide/msk-topic-operations-information.html',
   check: (synth) => {

@@ -20,6 +20,17 @@ describe('the MSK profiles', () => {
     expect(() => loadConfig(app.node)).toThrow(ConfigError);
     expect(() => loadConfig(app.node)).toThrow('eventLog.msk.brokerNodes = 4: must be a multiple of network.availabilityZones (3)');
   });
+
+  test.each([
+    ['eventLog.msk.kafkaVersion', '3.5.1', 'eventLog.msk.kafkaVersion = "3.5.1": the events topic is created with the MSK topic API, which needs Apache Kafka 3.6.0 or later'],
+    ['eventLog.msk.instanceType', 'kafka.t3.small', 'eventLog.msk.instanceType = "kafka.t3.small": multi-VPC private connectivity, through which Firehose archives the log, is not supported on t3.small brokers'],
+  ])('a provisioned cluster refuses %s = %s, naming the fix', (key, value, message) => {
+    const app = new App({ context: { ...cdkJsonContext(), profile: 'msk', [key]: value } });
+    expect(() => loadConfig(app.node)).toThrow(message);
+    // Neither applies to MSK Serverless, which has no brokers or version to choose.
+    const serverless = new App({ context: { ...cdkJsonContext(), profile: 'msk-serverless', [key]: value } });
+    expect(() => loadConfig(serverless.node)).not.toThrow();
+  });
 });
 
 describe('network', () => {
