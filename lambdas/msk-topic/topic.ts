@@ -69,10 +69,21 @@ async function ensure(admin: Admin, want: Wanted): Promise<void> {
     throw new Error(`Topic ${want.topic} has ${partitions} partitions and ${want.partitions} were asked for: Kafka cannot remove partitions. Set the partitions to ${partitions} or more, or use a new topic.`);
   }
   if (partitions < want.partitions) await admin.createPartitions({ topicPartitions: [{ topic: want.topic, count: want.partitions }] });
-  if (configEntries.length > 0) {
-    // ConfigResourceTypes.TOPIC (2), without importing kafkajs' runtime here.
-    await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: want.topic, configEntries }] });
+  if (configEntries.length > 0 && (await configsDiffer(admin, want))) {
+    // AlterConfigs sets the topic's dynamic configuration to exactly these entries (the platform owns the topic).
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: TOPIC, name: want.topic, configEntries }] });
   }
+}
+
+/** ConfigResourceTypes.TOPIC, without importing kafkajs' runtime here. */
+const TOPIC = 2;
+
+/** Whether the topic's configuration differs from what is asked, so a retried or unchanged request alters nothing. */
+async function configsDiffer(admin: Admin, want: Wanted): Promise<boolean> {
+  const names = Object.keys(want.configs);
+  const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: TOPIC, name: want.topic, configNames: names }] });
+  const current = new Map(resources[0].configEntries.map((e) => [e.configName, e.configValue]));
+  return names.some((name) => current.get(name) !== String(want.configs[name]));
 }
 
 export async function onEvent(adminFor: AdminFor, event: TopicEvent): Promise<{ PhysicalResourceId: string; Data: { TopicName: string } }> {
