@@ -239,13 +239,12 @@ awsRule({
 });
 
 awsRule({
-  rule: 'An MSK cluster name is 1 to 64 characters',
-  source: 'https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-msk-cluster.html',
+  rule: 'An MSK cluster name (provisioned or serverless) is 1 to 64 characters',
+  source: 'https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-msk-serverlesscluster.html',
   check: (synth) => {
     for (const { Properties } of [...resourcesOfType(synth, 'AWS::MSK::Cluster'), ...resourcesOfType(synth, 'AWS::MSK::ServerlessCluster')]) {
       expect(Properties.ClusterName.length).toBeGreaterThanOrEqual(1);
       expect(Properties.ClusterName.length).toBeLessThanOrEqual(64);
-      expect(Properties.ClusterName).toMatch(/^[a-zA-Z0-9-]+$/);
     }
   },
 });
