@@ -213,6 +213,25 @@ export const platformConfigSchema = z.strictObject({
       message: `must be a multiple of network.availabilityZones (${config.network.availabilityZones}): MSK places the same number of brokers in each zone`,
     });
   }
+  if (config.eventLog.type === 'msk' && !msk.serverless) {
+    // The events topic is made with the MSK topic API (Kafka 3.6.0 or later), and Firehose reads through
+    // multi-VPC private connectivity, which t3.small brokers do not support.
+    const [major, minor] = msk.kafkaVersion.split('.').map(Number);
+    if (major * 100 + minor < 306) {
+      context.addIssue({
+        code: 'custom',
+        path: ['eventLog', 'msk', 'kafkaVersion'],
+        message: 'the events topic is created with the MSK topic API, which needs Apache Kafka 3.6.0 or later: use 3.6.0 or later, such as 3.8.x',
+      });
+    }
+    if (msk.instanceType === 'kafka.t3.small') {
+      context.addIssue({
+        code: 'custom',
+        path: ['eventLog', 'msk', 'instanceType'],
+        message: "multi-VPC private connectivity, through which Firehose archives the log, is not supported on t3.small brokers: use an m5, m7g or larger type, such as kafka.m7g.large",
+      });
+    }
+  }
   const replay = config.reprocessing;
   const polls = Math.ceil((replay.maxCatchUpHours * 3600) / replay.pollIntervalSeconds);
   if (polls > MAX_CATCH_UP_POLLS) {

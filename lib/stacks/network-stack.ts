@@ -67,6 +67,9 @@ export class NetworkStack extends Stack {
       Sts: ec2.InterfaceVpcEndpointAwsService.STS,
       // The speed-layer function publishes alerts and traces.
       Sns: ec2.InterfaceVpcEndpointAwsService.SNS,
+      // The MSK event source sends the batches it gives up on to its SQS on-failure destination from the
+      // cluster's VPC: Lambda's guide requires an endpoint for that service there.
+      Sqs: ec2.InterfaceVpcEndpointAwsService.SQS,
       XRay: ec2.InterfaceVpcEndpointAwsService.XRAY,
     };
     for (const [name, service] of Object.entries(endpoints)) {

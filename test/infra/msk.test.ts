@@ -20,6 +20,17 @@ describe('the MSK profiles', () => {
     expect(() => loadConfig(app.node)).toThrow(ConfigError);
     expect(() => loadConfig(app.node)).toThrow('eventLog.msk.brokerNodes = 4: must be a multiple of network.availabilityZones (3)');
   });
+
+  test.each([
+    ['eventLog.msk.kafkaVersion', '3.5.1', 'eventLog.msk.kafkaVersion = "3.5.1": the events topic is created with the MSK topic API, which needs Apache Kafka 3.6.0 or later'],
+    ['eventLog.msk.instanceType', 'kafka.t3.small', 'eventLog.msk.instanceType = "kafka.t3.small": multi-VPC private connectivity, through which Firehose archives the log, is not supported on t3.small brokers'],
+  ])('a provisioned cluster refuses %s = %s, naming the fix', (key, value, message) => {
+    const app = new App({ context: { ...cdkJsonContext(), profile: 'msk', [key]: value } });
+    expect(() => loadConfig(app.node)).toThrow(message);
+    // Neither applies to MSK Serverless, which has no brokers or version to choose.
+    const serverless = new App({ context: { ...cdkJsonContext(), profile: 'msk-serverless', [key]: value } });
+    expect(() => loadConfig(serverless.node)).not.toThrow();
+  });
 });
 
 describe('network', () => {
@@ -33,8 +44,8 @@ describe('network', () => {
 
   test('endpoints keep the pollers\' and the clients\' calls inside the VPC, reachable on 443 from the VPC only', () => {
     const t = msk().templates.Network;
-    const services = Object.values(t.findResources('AWS::EC2::VPCEndpoint')).map((e: any) => JSON.stringify(e.Properties.ServiceName).match(/\.(s3|lambda|sts|sns|xray)"/)?.[1]).sort();
-    expect(services).toEqual(['lambda', 's3', 'sns', 'sts', 'xray']);
+    const services = Object.values(t.findResources('AWS::EC2::VPCEndpoint')).map((e: any) => JSON.stringify(e.Properties.ServiceName).match(/\.(s3|lambda|sts|sns|sqs|xray)"/)?.[1]).sort();
+    expect(services).toEqual(['lambda', 's3', 'sns', 'sqs', 'sts', 'xray']);
     const endpointsGroup = Object.values(t.findResources('AWS::EC2::SecurityGroup')).find((g: any) => g.Properties.GroupDescription.startsWith('VPC interface endpoints')) as any;
     expect(endpointsGroup.Properties.SecurityGroupIngress).toEqual([expect.objectContaining({ CidrIp: '10.20.0.0/16', FromPort: 443, ToPort: 443 })]);
   });
@@ -52,7 +63,26 @@ describe('provisioned cluster', () => {
       LoggingInfo: { BrokerLogs: { CloudWatchLogs: { Enabled: true } } },
       EnhancedMonitoring: 'PER_TOPIC_PER_BROKER',
     });
-    expect(cluster().BrokerNodeGroupInfo.ConnectivityInfo).toEqual({ VpcConnectivity: { ClientAuthentication: { Sasl: { Iam: { Enabled: true } } } } });
+    // Multi-VPC connectivity cannot be enabled on create: a custom resource turns it on once the cluster is ACTIVE.
+    expect(cluster().BrokerNodeGroupInfo.ConnectivityInfo).toBeUndefined();
+  });
+
+  test('multi-VPC connectivity (IAM) is turned on after create and waited for; the topic comes before it, the cluster policy after', () => {
+    const t = msk().templates.EventLog;
+    const connectivity = Object.entries(t.findResources('Custom::MskMultiVpcConnectivity'));
+    expect(connectivity).toHaveLength(1);
+    const [id, resource] = connectivity[0] as [string, any];
+    expect(resource.Properties).toMatchObject({ ClusterArn: { 'Fn::GetAtt': [expect.stringMatching(/^EventLogCluster/), 'Arn'] }, Authentication: 'IAM' });
+    expect(resource.DependsOn).toEqual(expect.arrayContaining([onlyResource(t, 'AWS::MSK::Topic').logicalId]));
+    const policyId = onlyResource(t, 'AWS::MSK::ClusterPolicy').logicalId;
+    expect(t.toJSON().Resources[policyId].DependsOn).toEqual(expect.arrayContaining([id]));
+    // The rolling update takes 30 minutes or more: the waiter polls every minute for up to two hours.
+    const waiter = Object.values(t.findResources('AWS::StepFunctions::StateMachine')).map((m: any) => JSON.stringify(m.Properties.DefinitionString));
+    expect(waiter.some((d) => d.includes('\\"IntervalSeconds\\":60') && d.includes('\\"MaxAttempts\\":120'))).toBe(true);
+    // The handlers may describe and update this cluster only.
+    const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const update = statements.find((s: any) => [s.Action].flat().includes('kafka:UpdateConnectivity'));
+    expect(update.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^EventLogCluster/), 'Arn'] });
   });
 
   test('the brokers accept Kafka on 9098 from the log\'s clients and the pollers only', () => {
@@ -67,13 +97,38 @@ describe('provisioned cluster', () => {
     expect(JSON.parse(Buffer.from(topic.Configs, 'base64').toString())).toEqual({ 'retention.ms': String(168 * 3600 * 1000) });
   });
 
-  test('Firehose may open its private connection to the cluster', () => {
+  test('Firehose may open its private connection to the cluster, and reads the ARN the connectivity resource returns', () => {
+    const firehose = onlyResource(msk().templates.Archive, 'AWS::KinesisFirehose::DeliveryStream').Properties;
+    const output = firehose.MSKSourceConfiguration.MSKClusterARN['Fn::GetStackOutput'].OutputName;
+    expect(msk().templates.EventLog.toJSON().Outputs[output].Value).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^EventLogConnectivity/), 'ClusterArn'] });
     const policy = onlyResource(msk().templates.EventLog, 'AWS::MSK::ClusterPolicy').Properties.Policy;
     expect(policy.Statement).toEqual([expect.objectContaining({ Principal: { Service: 'firehose.amazonaws.com' }, Action: expect.arrayContaining(['kafka:CreateVpcConnection']) })]);
   });
 });
 
 describe('serverless cluster', () => {
+  test('the topic is created over Kafka\'s admin protocol from inside the VPC (the MSK topic API is provisioned-only)', () => {
+    const t = serverless().templates.EventLog;
+    t.resourceCountIs('AWS::MSK::Topic', 0);
+    t.resourceCountIs('Custom::MskMultiVpcConnectivity', 0);
+    const topic = onlyResource(t, 'Custom::MskTopic').Properties;
+    expect(topic).toMatchObject({ TopicName: 'transactions', Partitions: '6', RemoveOnDelete: 'true' });
+    expect(JSON.parse(topic.Configs)).toEqual({ 'retention.ms': String(72 * 3600 * 1000) });
+    expect(JSON.stringify(topic.BootstrapBrokers)).toContain('BootstrapBrokerStringSaslIam');
+    // The handler runs in the clients' security group (which the brokers let in on 9098) and may manage this one topic.
+    const handler = Object.values(t.findResources('AWS::Lambda::Function')).find((f: any) => String(f.Properties.Description).includes('Creates the topic')) as any;
+    expect(handler.Properties.VpcConfig.SecurityGroupIds).toHaveLength(1);
+    const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const create = statements.find((s: any) => [s.Action].flat().includes('kafka-cluster:CreateTopic'));
+    expect(JSON.stringify(create.Resource)).toContain(':topic/tributary-msks-events/*/transactions"');
+  });
+
+  test('a retained deployment keeps the topic (and its records) when the stack goes', () => {
+    const profiles = cdkJsonContext().profiles as Record<string, Record<string, unknown>>;
+    const retained = synthProfile('msk-serverless', { profiles: { ...profiles, 'msk-serverless': { ...profiles['msk-serverless'], dataRemoval: 'retain' } } });
+    expect(onlyResource(retained.templates.EventLog, 'Custom::MskTopic').Properties.RemoveOnDelete).toBe('false');
+  });
+
   test('IAM access control in the private subnets, no brokers to size', () => {
     const t = serverless().templates.EventLog;
     t.resourceCountIs('AWS::MSK::Cluster', 0);

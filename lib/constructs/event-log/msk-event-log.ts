@@ -1,4 +1,5 @@
-import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as path from 'node:path';
+import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,6 +10,7 @@ import * as msk from 'aws-cdk-lib/aws-msk';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledge, AS_PRINTED, DEPLOYED, type PseudoParameters } from '../acknowledge';
+import { PlatformProvider } from '../platform-provider';
 import type { ArchiveSourceConfiguration, IEventLog, SpeedLayerSourceOptions } from './event-log';
 import type { LogNetwork } from './log-network';
 
@@ -33,6 +35,9 @@ export interface MskEventLogProps {
 /** IAM access control over TLS, from inside the VPC. */
 const IAM_TLS_PORT = 9098;
 
+/** The handlers of the event log's custom resources. */
+const LAMBDAS = path.join(__dirname, '..', '..', '..', 'lambdas');
+
 /** The consumer group of the speed layer's event source mapping. */
 const speedLayerGroup = (clusterName: string) => `${clusterName}-speed-layer`;
 
@@ -42,6 +47,11 @@ const speedLayerGroup = (clusterName: string) => `${clusterName}-speed-layer`;
  * rest (a customer-managed key on provisioned brokers), broker logs in
  * CloudWatch, and the events topic created with the stack. Every grant is
  * IAM (`kafka-cluster:*`) on the cluster, the topic and the consumer groups.
+ *
+ * What CloudFormation alone cannot do is done by custom resources: multi-VPC
+ * private connectivity (Firehose's way in) is turned on once a provisioned
+ * cluster is ACTIVE, and a serverless cluster's topic is created over Kafka's
+ * admin protocol from inside the VPC (AWS::MSK::Topic is provisioned-only).
  */
 export class MskEventLog extends Construct implements IEventLog {
   public readonly clusterArn: string;
@@ -52,6 +62,8 @@ export class MskEventLog extends Construct implements IEventLog {
   public readonly flinkMavenProfiles: string[] = [];
   private readonly props: MskEventLogProps;
   private bootstrapBrokersCache?: string;
+  /** The cluster ARN as Firehose must read it: after multi-VPC connectivity is on (provisioned). */
+  private readonly privateConnectivityArn: string;
 
   constructor(scope: Construct, id: string, props: MskEventLogProps) {
     super(scope, id);
@@ -91,8 +103,7 @@ export class MskEventLog extends Construct implements IEventLog {
           clientSubnets: subnetIds,
           securityGroups: [brokers.securityGroupId],
           storageInfo: { ebsStorageInfo: { volumeSize: props.storageGiB } },
-          // Firehose reads the archive through multi-VPC private connectivity, with IAM.
-          connectivityInfo: { vpcConnectivity: { clientAuthentication: iamOnly } },
+          // No connectivityInfo: CloudFormation rejects a vpcConnectivity auth scheme on create (see multiVpcConnectivity).
         },
         clientAuthentication: { ...iamOnly, unauthenticated: { enabled: false } },
         encryptionInfo: {
@@ -106,8 +117,16 @@ export class MskEventLog extends Construct implements IEventLog {
       this.clusterArn = cluster.attrArn;
     }
 
+    const topic = props.serverless ? this.serverlessTopic() : this.provisionedTopic();
+    // Provisioned: Firehose's private connection needs multi-VPC connectivity, turned on after create by a
+    // rolling update during which the cluster takes no other change, so the topic comes before it and the
+    // cluster policy after. Serverless clusters are reached over PrivateLink already: nothing to turn on.
+    const connectivity = props.serverless ? undefined : this.multiVpcConnectivity();
+    connectivity?.node.addDependency(topic);
+    this.privateConnectivityArn = connectivity ? connectivity.getAttString('ClusterArn') : this.clusterArn;
+
     // Firehose may open its private connection to the cluster (provisioned and serverless alike).
-    new msk.CfnClusterPolicy(this, 'ClusterPolicy', {
+    const policy = new msk.CfnClusterPolicy(this, 'ClusterPolicy', {
       clusterArn: this.clusterArn,
       policy: {
         Version: '2012-10-17',
@@ -119,19 +138,77 @@ export class MskEventLog extends Construct implements IEventLog {
         }],
       },
     });
-
-    new msk.CfnTopic(this, 'Topic', {
-      clusterArn: this.clusterArn,
-      topicName: props.topicName,
-      partitionCount: props.partitions,
-      replicationFactor: props.serverless ? 3 : Math.min(3, props.brokerNodes),
-      // Topic configuration as the resource takes it: a JSON object of Kafka topic configs, base64-encoded.
-      configs: Buffer.from(JSON.stringify({ 'retention.ms': String(props.retention.toMilliseconds()) })).toString('base64'),
-    });
+    if (connectivity) policy.node.addDependency(connectivity);
 
     this.description =
       `Amazon MSK ${props.serverless ? 'Serverless' : `provisioned, ${props.brokerNodes} x ${props.instanceType}`}, ` +
       `IAM auth over TLS, topic ${props.topicName} (${props.partitions} partitions), retention ${props.retention.toHours()} h (the replay horizon)`;
+  }
+
+  /** The events topic through the MSK topic API (provisioned clusters, Kafka 3.6.0 or later). */
+  private provisionedTopic(): Construct {
+    return new msk.CfnTopic(this, 'Topic', {
+      clusterArn: this.clusterArn,
+      topicName: this.props.topicName,
+      partitionCount: this.props.partitions,
+      replicationFactor: Math.min(3, this.props.brokerNodes),
+      // Topic configuration as the resource takes it: a JSON object of Kafka topic configs, base64-encoded.
+      configs: Buffer.from(JSON.stringify(this.topicConfigs())).toString('base64'),
+    });
+  }
+
+  /** The events topic over Kafka's admin protocol from inside the VPC: the MSK topic API is not available for MSK Serverless. */
+  private serverlessTopic(): Construct {
+    const provider = new PlatformProvider(this, 'TopicProvider', {
+      entry: path.join(LAMBDAS, 'msk-topic', 'index.ts'),
+      description: `Creates the topic ${this.props.topicName} of ${this.props.clusterName}`,
+      handlerTimeout: Duration.minutes(2),
+      network: this.props.network,
+      logRetention: this.props.logRetention,
+      statements: this.kafkaStatements({
+        cluster: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'],
+        topic: ['kafka-cluster:CreateTopic', 'kafka-cluster:DescribeTopic', 'kafka-cluster:AlterTopic', 'kafka-cluster:DeleteTopic',
+          'kafka-cluster:DescribeTopicDynamicConfiguration', 'kafka-cluster:AlterTopicDynamicConfiguration'],
+      }),
+    });
+    this.acknowledgeKafkaResources(provider.onEvent.role!, ['cluster', 'topic']);
+    return new CustomResource(this, 'Topic', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::MskTopic',
+      properties: {
+        ClusterArn: this.clusterArn,
+        BootstrapBrokers: this.bootstrapBrokers(),
+        TopicName: this.props.topicName,
+        Partitions: String(this.props.partitions),
+        Configs: JSON.stringify(this.topicConfigs()),
+        // The topic's records go with the stack only when the deployment destroys its data.
+        RemoveOnDelete: String(this.props.removalPolicy === RemovalPolicy.DESTROY),
+      },
+    });
+  }
+
+  /** Retention is the replay horizon. */
+  private topicConfigs(): Record<string, string> {
+    return { 'retention.ms': String(this.props.retention.toMilliseconds()) };
+  }
+
+  /**
+   * IAM multi-VPC private connectivity on the provisioned cluster, turned on with UpdateConnectivity once it
+   * is ACTIVE (a rolling update of 30 minutes or more), waited for until the cluster is ACTIVE again.
+   */
+  private multiVpcConnectivity(): CustomResource {
+    const provider = new PlatformProvider(this, 'ConnectivityProvider', {
+      entry: path.join(LAMBDAS, 'msk-connectivity', 'index.ts'),
+      description: `Turns on multi-VPC connectivity (IAM) of ${this.props.clusterName}`,
+      waitFor: { queryInterval: Duration.minutes(1), totalTimeout: Duration.hours(2) },
+      logRetention: this.props.logRetention,
+      statements: [new iam.PolicyStatement({ actions: ['kafka:DescribeClusterV2', 'kafka:UpdateConnectivity'], resources: [this.clusterArn] })],
+    });
+    return new CustomResource(this, 'Connectivity', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::MskMultiVpcConnectivity',
+      properties: { ClusterArn: this.clusterArn, Authentication: 'IAM' },
+    });
   }
 
   /**
@@ -142,35 +219,44 @@ export class MskEventLog extends Construct implements IEventLog {
     return `arn:${pseudo.partition}:kafka:${pseudo.region}:${pseudo.account}:${kind}/${this.props.clusterName}/*${name === undefined ? '' : `/${name}`}`;
   }
 
-  private grantData(grantee: iam.IGrantable, topicActions: string[], group?: string): iam.Grant {
-    const statements = [
-      new iam.PolicyStatement({ actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'], resources: [this.resourceArn('cluster')] }),
-      new iam.PolicyStatement({ actions: ['kafka-cluster:DescribeTopic', ...topicActions], resources: [this.resourceArn('topic', this.props.topicName)] }),
+  /** Statements of kafka-cluster actions on this cluster, its topic and (optionally) consumer groups. */
+  private kafkaStatements(actions: { cluster: string[]; topic: string[]; group?: { name: string; actions: string[] } }): iam.PolicyStatement[] {
+    return [
+      new iam.PolicyStatement({ actions: actions.cluster, resources: [this.resourceArn('cluster')] }),
+      new iam.PolicyStatement({ actions: actions.topic, resources: [this.resourceArn('topic', this.props.topicName)] }),
+      ...(actions.group ? [new iam.PolicyStatement({ actions: actions.group.actions, resources: [this.resourceArn('group', actions.group.name)] })] : []),
     ];
-    if (group !== undefined) {
-      statements.push(new iam.PolicyStatement({ actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'], resources: [this.resourceArn('group', group)] }));
-    }
+  }
+
+  /** cdk-nag sees the id wildcard of MSK ARNs; each grant names its cluster, topic or group and leaves only that id open. */
+  private acknowledgeKafkaResources(principal: Construct, kinds: ('cluster' | 'topic')[], group?: string): void {
+    const printed = (kind: 'cluster' | 'topic' | 'group', name?: string) => `AwsSolutions-IAM5[Resource::${this.resourceArn(kind, name, AS_PRINTED)}]`;
+    const why = 'MSK ARNs carry an id assigned at creation; the grant names this cluster, topic or group and leaves only that id open.';
+    acknowledge(principal, {
+      ...Object.fromEntries(kinds.map((kind) => [printed(kind, kind === 'topic' ? this.props.topicName : undefined), why])),
+      ...(group === undefined ? {} : { [printed('group', group)]: why }),
+    });
+  }
+
+  private grantData(grantee: iam.IGrantable, actions: { cluster?: string[]; topic: string[]; group?: string }): iam.Grant {
+    const statements = this.kafkaStatements({
+      cluster: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster', ...(actions.cluster ?? [])],
+      topic: ['kafka-cluster:DescribeTopic', ...actions.topic],
+      group: actions.group === undefined ? undefined : { name: actions.group, actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'] },
+    });
     for (const statement of statements) grantee.grantPrincipal.addToPrincipalPolicy(statement);
     const principal = grantee.grantPrincipal;
-    if (principal instanceof Construct) {
-      const printed = (kind: 'cluster' | 'topic' | 'group', name?: string) => `AwsSolutions-IAM5[Resource::${this.resourceArn(kind, name, AS_PRINTED)}]`;
-      const why = 'MSK ARNs carry an id assigned at creation; the grant names this cluster, topic or group and leaves only that id open.';
-      acknowledge(principal, {
-        [printed('cluster')]: why,
-        [printed('topic', this.props.topicName)]: why,
-        ...(group === undefined ? {} : { [printed('group', group)]: why }),
-      });
-    }
+    if (principal instanceof Construct) this.acknowledgeKafkaResources(principal, ['cluster', 'topic'], actions.group);
     return iam.Grant.drop(grantee, 'kafka-cluster data-plane access');
   }
 
   public grantWrite(grantee: iam.IGrantable): iam.Grant {
-    return this.grantData(grantee, ['kafka-cluster:WriteData']);
+    return this.grantData(grantee, { topic: ['kafka-cluster:WriteData'] });
   }
 
   public grantRead(grantee: iam.IGrantable): iam.Grant {
     // Any consumer group of this cluster's clients: each reader names its own.
-    return this.grantData(grantee, ['kafka-cluster:ReadData'], `${this.props.clusterName}-*`);
+    return this.grantData(grantee, { topic: ['kafka-cluster:ReadData'], group: `${this.props.clusterName}-*` });
   }
 
   /**
@@ -199,7 +285,8 @@ export class MskEventLog extends Construct implements IEventLog {
           onFailure: options.onFailure,
           provisionedPollerConfig: { minimumPollers: 1, maximumPollers: Math.max(2, this.props.partitions) },
         });
-        this.grantRead(target);
+        // The Lambda guide's IAM policy for an MSK event source: read, plus the cluster's dynamic configuration.
+        this.grantData(target, { cluster: ['kafka-cluster:DescribeClusterDynamicConfiguration'], topic: ['kafka-cluster:ReadData'], group: `${this.props.clusterName}-*` });
         target.addToRolePolicy(new iam.PolicyStatement({
           actions: ['kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers'],
           resources: [this.clusterArn],
@@ -215,7 +302,8 @@ export class MskEventLog extends Construct implements IEventLog {
 
   public archiveSource(role: iam.IRole): ArchiveSourceConfiguration {
     // Firehose names its own consumer group, so its role may use any group of this cluster (and read the one topic).
-    this.grantData(role, ['kafka-cluster:ReadData'], '*');
+    // The Firehose guide's role policy for an MSK source reads the topic's dynamic configuration too.
+    this.grantData(role, { topic: ['kafka-cluster:ReadData', 'kafka-cluster:DescribeTopicDynamicConfiguration'], group: '*' });
     role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['kafka:GetBootstrapBrokers', 'kafka:DescribeCluster', 'kafka:DescribeClusterV2'],
       resources: [this.clusterArn],
@@ -223,7 +311,8 @@ export class MskEventLog extends Construct implements IEventLog {
     return {
       deliveryStreamType: 'MSKAsSource',
       mskSourceConfiguration: {
-        mskClusterArn: this.clusterArn,
+        // Read once multi-VPC connectivity is on, so the delivery stream is created after it.
+        mskClusterArn: this.privateConnectivityArn,
         topicName: this.props.topicName,
         authenticationConfiguration: { connectivity: 'PRIVATE', roleArn: role.roleArn },
       },
