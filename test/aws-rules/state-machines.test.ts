@@ -204,8 +204,8 @@ describe.each(replayTargets)('the Kappa replay, executed from its deployed defin
       StartReplayApplication: always({ Return: { OperationId: 'op-start' } }),
       DescribeStartingReplay: { '0': application(replayApp, 'STARTING'), '1-99': application(replayApp, 'RUNNING') },
       DescribeRunningReplay: always(application(replayApp, 'RUNNING')),
-      /** cloudwatch:GetMetricData (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html). */
-      ReadReplayLag: always({ Return: { MetricDataResults: [{ Id: 'lag', Label: 'millisBehindLatest', StatusCode: 'Complete', Timestamps: ['2026-12-01T00:10:00Z'], Values: [2000] }], Messages: [] } }),
+      /** cloudwatch:GetMetricData (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html); 2 is under the threshold as ms (Kinesis millisBehindLatest) and as s (MSK EstimatedMaxTimeLag). */
+      ReadReplayLag: always({ Return: { MetricDataResults: [{ Id: 'lag', Label: 'millisBehindLatest', StatusCode: 'Complete', Timestamps: ['2026-12-01T00:10:00Z'], Values: [2] }], Messages: [] } }),
       ...Object.fromEntries(switches.map((s) => [s, always(queryDone(s))])),
       RecordServingVersion: always(putParameter),
       DescribeRetiringApplication: always(application(servingApp, 'RUNNING')),
