@@ -45,6 +45,24 @@ test('the validator rejects what is not States Language', () => {
   expect(aslValidator({ StartAt: 'A', States: { A: { Type: 'Succeed' } } }).isValid).toBe(true);
 });
 
+test('the interpreter evaluates JSONata, follows Catch, and never answers a Task nobody mocked', () => {
+  const definition = JSON.stringify({
+    QueryLanguage: 'JSONata', StartAt: 'Call',
+    States: {
+      Call: { Type: 'Task', Resource: 'arn:aws:states:::aws-sdk:ssm:getParameter', Arguments: { Name: 'p' }, Assign: { v: '{% $number($states.result.Parameter.Value) * 2 %}' }, Next: 'Done',
+        Catch: [{ ErrorEquals: ['States.ALL'], Assign: { e: '{% $states.errorOutput.Error %}' }, Next: 'Caught' }] },
+      Done: { Type: 'Succeed', Output: { doubled: '{% $v %}', day: '{% $fromMillis(86400000) %}' } },
+      Caught: { Type: 'Fail', Error: '{% $e %}', Cause: 'caught' },
+    },
+  });
+  const runs = runStateMachine('probe', definition, {
+    answered: { input: {}, responses: { Call: always(getParameter('p', '21')) } },
+    unanswered: { input: {}, responses: {} },
+  });
+  expect(runs.answered).toMatchObject({ status: 'SUCCEEDED', states: ['Call', 'Done'], output: { doubled: 42, day: '1970-01-02T00:00:00.000Z' } });
+  expect(runs.unanswered).toMatchObject({ status: 'FAILED', error: 'States.NoMockedResponse', states: ['Call', 'Caught'] });
+});
+
 // ---- Responses, shaped as each API reference documents them (aws-sdk integrations use PascalCase:
 // https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html) ----
 
@@ -119,6 +137,9 @@ describe.each(batchTargets)('the batch run, executed from its deployed definitio
       paramMissing: { input: {}, responses: { ...happy('paramMissing'), ReadServedRun: always({ Throw: { Error: 'Ssm.ParameterNotFoundException', Cause: 'ParameterNotFound' } }) } },
       behind: { input: {}, responses: { ...happy('behind'), ReadServedRun: always(getParameter('/tributary/batch/served-run', JSON.stringify({ run: 'r1', watermarkMs: plan.watermarkMs }))) } },
       switchFails: { input: {}, responses: { ...happy('switchFails'), [switches[1]]: always(queryFailed) } },
+      writeFails: { input: {}, responses: { ...happy('writeFails'), InsertChunk: always(queryFailed) } },
+      recordFails: { input: {}, responses: { ...happy('recordFails'), RecordServedRun: always({ Throw: { Error: 'Ssm.ParameterLimitExceededException', Cause: 'too many versions' } }) } },
+      revertFails: { input: {}, responses: { ...happy('revertFails'), [switches[1]]: always(queryFailed), RevertView: always(queryFailed) } },
     });
   });
 
@@ -145,6 +166,22 @@ describe.each(batchTargets)('the batch run, executed from its deployed definitio
     expect(runs.behind.status).toBe('FAILED');
     expect(runs.behind.states.slice(-2)).toEqual(['CheckRunCanServe', 'WatermarkNotAhead']);
     expect(runs.behind.states.some((s) => s.startsWith('Switch-'))).toBe(false);
+  });
+
+  test('a failed INSERT fails the Map, and so the run, before any view is touched', () => {
+    expect(runs.writeFails).toMatchObject({ status: 'FAILED', error: 'Batch.RunFailed', states: ['AcceptRun', 'ListRunningRuns', 'OtherRunInProgress', 'PlanRun', 'WriteBatchViews', 'RunFailed'] });
+    expect(runs.writeFails.cause).toContain('failed at WriteBatchViews with States.TaskFailed');
+  });
+
+  test('a failure to record the served run reverts every switched view', () => {
+    expect(runs.recordFails).toMatchObject({ status: 'FAILED', error: 'Batch.RunFailed' });
+    expect(between(runs.recordFails.states, 'RenderSwitch', 'RunFailed')).toEqual([...switches, 'RecordServedRun', 'RevertSwitchedViews', 'RunFailed']);
+    expect(runs.recordFails.cause).toContain('failed at RecordServedRun with Ssm.ParameterLimitExceededException');
+  });
+
+  test('a failed revert fails with Batch.RevertFailed', () => {
+    expect(runs.revertFails).toMatchObject({ status: 'FAILED', error: 'Batch.RevertFailed' });
+    expect(runs.revertFails.states.slice(-2)).toEqual(['RevertSwitchedViews', 'RevertFailed']);
   });
 
   test('a failed switch reverts the views already switched, then fails', () => {
@@ -223,6 +260,13 @@ describe.each(replayTargets)('the Kappa replay, executed from its deployed defin
       createFails: { input, responses: { ...happy, CreateReplayApplication: always({ Throw: { Error: 'KinesisAnalyticsV2.ResourceInUseException', Cause: 'Application already exists' } }) } },
       startFails: { input, responses: { ...happy, StartReplayApplication: always({ Throw: { Error: 'KinesisAnalyticsV2.InvalidApplicationConfigurationException', Cause: 'bad config' } }) } },
       switchFails: { input, responses: { ...happy, [switches[1]]: always(queryFailed) } },
+      outsideHorizon: { input: { fromTimestamp: '2020-01-01T00:00:00Z', reason: 'too old' }, responses: happy },
+      didNotStart: { input, responses: { ...happy, DescribeStartingReplay: always(application(replayApp, 'READY')) } },
+      startTimedOut: { input, responses: { ...happy, DescribeStartingReplay: always(application(replayApp, 'STARTING')) } },
+      stopped: { input, responses: { ...happy, DescribeRunningReplay: always(application(replayApp, 'READY')) } },
+      cleanUpFails: { input, responses: { ...happy, StartReplayApplication: always({ Throw: { Error: 'KinesisAnalyticsV2.InvalidArgumentException', Cause: 'bad' } }), DeleteReplayApplication: always({ Throw: { Error: 'KinesisAnalyticsV2.ResourceInUseException', Cause: 'busy' } }) } },
+      revertFails: { input, responses: { ...happy, [switches[1]]: always(queryFailed), RevertView: always(queryFailed) } },
+      retireFails: { input, responses: { ...happy, StopRetiringApplication: always({ Throw: { Error: 'KinesisAnalyticsV2.ResourceInUseException', Cause: 'busy' } }) } },
     });
   });
 
@@ -260,6 +304,40 @@ describe.each(replayTargets)('the Kappa replay, executed from its deployed defin
     expect(between(runs.startFails.states, 'CreateReplayApplication', 'ReplayFailed'))
       .toEqual(['StartReplayApplication', 'ReplayCreated', 'StopReplayApplication', 'DeleteReplayApplication', 'ReplayFailed']);
     expect(runs.startFails.cause).toContain('KinesisAnalyticsV2.InvalidApplicationConfigurationException');
+  });
+
+  test('a start time outside the log\'s horizon fails at once with Reprocessing.OutsideReplayHorizon', () => {
+    expect(runs.outsideHorizon).toMatchObject({ status: 'FAILED', error: 'Reprocessing.OutsideReplayHorizon', states: ['CheckInput', 'CheckReplayHorizon', 'OutsideReplayHorizon'] });
+    expect(runs.outsideHorizon.cause).toContain('fromTimestamp 2020-01-01T00:00:00Z is outside the replay horizon');
+  });
+
+  test('a replay that does not start, or does not start in time, or stops, is stopped and deleted', () => {
+    const { reprocessing } = synthProfile(target.profile, target.context).config;
+    for (const [run, decided] of [[runs.didNotStart, 'ReplayDidNotStart'], [runs.startTimedOut, 'ReplayStartTimedOut'], [runs.stopped, 'ReplayStopped']] as const) {
+      expect([decided, run.status, run.error]).toEqual([decided, 'FAILED', 'Reprocessing.ReplayFailed']);
+      expect([decided, run.states.slice(-5)]).toEqual([decided, [decided, 'ReplayCreated', 'StopReplayApplication', 'DeleteReplayApplication', 'ReplayFailed']]);
+      expect(run.cause).toContain(`with Reprocessing.${decided}`);
+    }
+    // The start wait is bounded: startTimeoutMinutes of 30 s polls.
+    expect(runs.startTimedOut.states.filter((st) => st === 'DescribeStartingReplay')).toHaveLength((reprocessing.startTimeoutMinutes * 60) / 30);
+  });
+
+  test('a replay that cannot be deleted fails with Reprocessing.CleanUpIncomplete', () => {
+    expect(runs.cleanUpFails).toMatchObject({ status: 'FAILED', error: 'Reprocessing.CleanUpIncomplete' });
+    expect(runs.cleanUpFails.states.slice(-3)).toEqual(['StopReplayApplication', 'DeleteReplayApplication', 'CleanUpIncomplete']);
+    expect(runs.cleanUpFails.cause).toContain(`deleting ${name}-stream-v2 failed too`);
+  });
+
+  test('a failed revert fails with Reprocessing.RevertFailed and leaves the replay running', () => {
+    expect(runs.revertFails).toMatchObject({ status: 'FAILED', error: 'Reprocessing.RevertFailed' });
+    expect(runs.revertFails.states.slice(-2)).toEqual(['RevertSwitchedViews', 'RevertFailed']);
+    expect(runs.revertFails.cause).toContain(`re-pointing ${switches[0].replace('Switch-', '')} back to v=1 failed too`);
+  });
+
+  test('a serving application that cannot be stopped after the switch fails with Reprocessing.RetireIncomplete', () => {
+    expect(runs.retireFails).toMatchObject({ status: 'FAILED', error: 'Reprocessing.RetireIncomplete' });
+    expect(runs.retireFails.states).toContain('RecordServingVersion');
+    expect(runs.retireFails.states.slice(-2)).toEqual(['StopRetiringApplication', 'RetireIncomplete']);
   });
 
   test('a failed switch reverts the views already switched, then removes the replay', () => {
