@@ -2,6 +2,7 @@ import { awsRule } from './aws-rule';
 import { ALLOWED_FINDINGS } from './iam-findings.allow';
 import { Resolver, type StackTemplate } from '../helpers/cfn-resolve';
 import { lintPolicies, policiesOf, type IamFinding } from '../helpers/iam-policies';
+import { synthTargets } from '../helpers/synth';
 
 /**
  * Every IAM policy the platform deploys — identity policies, role trust policies, key, bucket, queue,
@@ -11,6 +12,7 @@ import { lintPolicies, policiesOf, type IamFinding } from '../helpers/iam-polici
  */
 
 const used = new Set<number>();
+let targetsChecked = 0;
 const describeFinding = (f: IamFinding) => `${f.id}: ${f.issue} ${JSON.stringify(f.detail)}`;
 
 awsRule({
@@ -27,10 +29,13 @@ awsRule({
       else unexpected.push(describeFinding(finding));
     }
     expect(unexpected).toEqual([]);
+    targetsChecked += 1;
   },
 });
 
 test('every accepted finding is still found (a fixed policy takes its entry in iam-findings.allow.ts with it)', () => {
+  // Only meaningful once every target passed above (not under `jest -t` picking some of them).
+  if (targetsChecked < synthTargets().length) return;
   const stale = ALLOWED_FINDINGS.filter((_a, i) => !used.has(i)).map((a) => `${a.issue} ${a.policy} ${a.detail}`);
   expect(stale).toEqual([]);
 });
