@@ -1,3 +1,4 @@
+import { templateTargets } from '../helpers/targets';
 import { awsRule, resourcesOfType } from './aws-rule';
 
 // Rules of Amazon Data Firehose that the raw archive (lib/stacks/archive-stack.ts) relies on.
@@ -6,6 +7,7 @@ const s3Destinations = (synth: Parameters<Parameters<typeof awsRule>[0]['check']
   resourcesOfType(synth, 'AWS::KinesisFirehose::DeliveryStream').map((d) => ({ id: `${d.stack}/${d.logicalId}`, s3: d.Properties.ExtendedS3DestinationConfiguration }));
 
 awsRule({
+  targets: templateTargets(),
   rule: 'With dynamic partitioning, the buffer size must be at least 64 MiB (and the buffer interval 60 to 900 seconds)',
   source: 'https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning.html',
   check: (synth) => {
@@ -21,6 +23,7 @@ awsRule({
 });
 
 awsRule({
+  targets: templateTargets(),
   rule: 'With record format conversion enabled, the buffer size must be at least 64 MiB',
   source: 'https://docs.aws.amazon.com/firehose/latest/dev/record-format-conversion.html',
   check: (synth) => {
@@ -32,6 +35,7 @@ awsRule({
 });
 
 awsRule({
+  targets: templateTargets(),
   rule: 'With dynamic partitioning, the S3 prefix must use partitionKeyFromQuery or partitionKeyFromLambda namespaces and the error output prefix must contain !{firehose:error-output-type}',
   source: 'https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning-s3bucketprefix.html',
   check: (synth) => {

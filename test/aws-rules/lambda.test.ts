@@ -1,8 +1,10 @@
+import { templateTargets } from '../helpers/targets';
 import { awsRule, resourcesOfType } from './aws-rule';
 
 // Rules of Lambda that the speed layer's event source mapping and every function rely on.
 
 awsRule({
+  targets: templateTargets(),
   rule: 'A Kinesis event source mapping takes a batch size of 1-10000, a batching window of 0-300 s, a parallelization factor of 1-10, retry attempts of -1-10000, a maximum record age of -1 or 60-604800 s and a tumbling window of 0-900 s',
   source: 'https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html',
   check: (synth) => {
@@ -27,6 +29,7 @@ const RESERVED = ['_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_DEFAULT_REGION', 'AWS_REG
   'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_LAMBDA_RUNTIME_API', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR'];
 
 awsRule({
+  targets: templateTargets(),
   rule: 'A function may not set the reserved environment variables the Lambda runtime defines',
   source: 'https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html',
   check: (synth) => {

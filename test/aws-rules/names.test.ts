@@ -1,3 +1,4 @@
+import { templateTargets } from '../helpers/targets';
 import { awsRule } from './aws-rule';
 import { Resolver, stackTemplates } from '../helpers/cfn-resolve';
 import type { Synthesized } from '../helpers/synth';
@@ -30,7 +31,7 @@ const limits: { rule: string; source: string; type: string; property: string; ma
 
 for (const { rule, source, type, property, max, pattern } of limits) {
   awsRule({
-    rule, source,
+    rule, source, targets: templateTargets(),
     check: (synth) => {
       for (const { id, name } of names(synth, type, property)) {
         expect([id, name, name.length >= 1 && name.length <= max]).toEqual([id, name, true]);

@@ -1,7 +1,8 @@
+import { templateTargets } from '../helpers/targets';
 import { awsRule, resourcesOfType } from './aws-rule';
 import { Resolver, stackTemplates } from '../helpers/cfn-resolve';
 import { runStateMachine, type Execution, type MockedResponse } from '../helpers/run-state-machine';
-import { synthProfile, synthTargets, type SynthTarget } from '../helpers/synth';
+import { synthProfile, type SynthTarget } from '../helpers/synth';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator: (definition: unknown) => { isValid: boolean; errorsText: (sep?: string) => string } = require('asl-validator');
@@ -27,6 +28,7 @@ function definitions(target: SynthTarget): Record<string, string> {
 }
 
 awsRule({
+  targets: templateTargets(),
   rule: 'A state machine definition is a JSON object in the Amazon States Language: StartAt, States, and per state type its own fields, JSONata or JSONPath',
   source: 'https://docs.aws.amazon.com/step-functions/latest/dg/concepts-amazon-states-language.html',
   check: (_synth, target) => {
@@ -102,7 +104,7 @@ const between = (states: string[], after: string, until: string) => states.slice
 
 // ---- The batch run (lib/constructs/batch-layer) ----
 
-const batchTargets = synthTargets().filter((t) => Object.keys(definitions(t)).some((id) => id.startsWith('BatchLayer/BatchRun')));
+const batchTargets = templateTargets().filter((t) => Object.keys(definitions(t)).some((id) => id.startsWith('BatchLayer/BatchRun')));
 
 describe.each(batchTargets)('the batch run, executed from its deployed definition ($label)', (target) => {
   let runs: Record<string, Execution>;
@@ -193,7 +195,7 @@ describe.each(batchTargets)('the batch run, executed from its deployed definitio
 
 // ---- The Kappa replay (lib/constructs/reprocessing) ----
 
-const replayTargets = synthTargets().filter((t) => Object.keys(definitions(t)).some((id) => id.startsWith('Reprocessing/KappaReplay')));
+const replayTargets = templateTargets().filter((t) => Object.keys(definitions(t)).some((id) => id.startsWith('Reprocessing/KappaReplay')));
 
 describe.each(replayTargets)('the Kappa replay, executed from its deployed definition ($label)', (target) => {
   let runs: Record<string, Execution>;
