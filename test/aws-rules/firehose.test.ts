@@ -8,16 +8,28 @@ const s3Destinations = (synth: Parameters<Parameters<typeof awsRule>[0]['check']
 
 awsRule({
   targets: templateTargets(),
-  rule: 'With dynamic partitioning, the buffer size must be at least 64 MiB (and the buffer interval 60 to 900 seconds)',
+  rule: 'With dynamic partitioning, the buffer size must be at least 64 MiB (and at most the 128 MiB BufferingHints allows)',
   source: 'https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning.html',
   check: (synth) => {
     const destinations = s3Destinations(synth);
     expect(destinations.length).toBeGreaterThan(0);
     for (const { id, s3 } of destinations) {
       if (!s3?.DynamicPartitioningConfiguration?.Enabled) continue;
-      const { SizeInMBs, IntervalInSeconds } = s3.BufferingHints ?? {};
-      expect([id, SizeInMBs >= 64 && SizeInMBs <= 128]).toEqual([id, true]);
-      expect([id, IntervalInSeconds >= 60 && IntervalInSeconds <= 900]).toEqual([id, true]);
+      const size = s3.BufferingHints?.SizeInMBs;
+      expect([id, size >= 64 && size <= 128]).toEqual([id, true]);
+    }
+  },
+});
+
+awsRule({
+  targets: templateTargets(),
+  rule: 'Zero buffering is not available with dynamic partitioning: the buffer interval must be set, above 0 and at most 900 seconds',
+  source: 'https://docs.aws.amazon.com/firehose/latest/dev/buffering.html',
+  check: (synth) => {
+    for (const { id, s3 } of s3Destinations(synth)) {
+      if (!s3?.DynamicPartitioningConfiguration?.Enabled) continue;
+      const interval = s3.BufferingHints?.IntervalInSeconds;
+      expect([id, interval > 0 && interval <= 900]).toEqual([id, true]);
     }
   },
 });
