@@ -102,7 +102,9 @@ describe('the Flink application', () => {
   });
 
   test('the key lets Managed Flink validate and use it through its two service principals', () => {
-    const key = onlyResource(synthProfile('dev').templates.StreamProcessing, 'AWS::KMS::Key').Properties;
+    const t = synthProfile('dev').templates.StreamProcessing;
+    const keyId = onlyResource(t, 'AWS::KinesisAnalyticsV2::Application').Properties.ApplicationConfiguration.ApplicationEncryptionConfiguration.KeyId['Fn::GetAtt'][0];
+    const key = t.findResources('AWS::KMS::Key')[keyId].Properties;
     const principals = key.KeyPolicy.Statement.flatMap((s: any) => [s.Principal?.Service ?? []].flat());
     expect(principals).toEqual(expect.arrayContaining(['kinesisanalytics.amazonaws.com', 'infrastructure.kinesisanalytics.amazonaws.com']));
   });
