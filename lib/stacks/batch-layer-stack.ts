@@ -24,6 +24,9 @@ export interface BatchLayerStackProps extends StackProps {
   readonly serving: ServingStack;
 }
 
+/** The schedule group the batch schedule is in, which its role's trust names: the account's default group. */
+export const SCHEDULE_GROUP = 'default';
+
 /** The batch function's Powertools service name. */
 export const BATCH_LAYER_SERVICE = 'batch-layer';
 
@@ -149,12 +152,14 @@ export class BatchLayerStack extends Stack {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: {
           StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule/default/${scheduleName}` },
+          // Scheduler names the schedule group, never the schedule, as the source (its confused-deputy page): the default group.
+          ArnEquals: { 'aws:SourceArn': `arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule-group/${SCHEDULE_GROUP}` },
         },
       }),
     });
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       scheduleName,
+      scheduleGroup: scheduler.ScheduleGroup.fromScheduleGroupName(this, 'ScheduleGroup', SCHEDULE_GROUP),
       description: `Starts a Tributary batch run every ${config.batch.scheduleHours} h (docs/batch-layer.md)`,
       schedule: scheduler.ScheduleExpression.rate(Duration.hours(config.batch.scheduleHours)),
       target: new targets.StepFunctionsStartExecution(this.run.stateMachine, {
