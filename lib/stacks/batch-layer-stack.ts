@@ -24,7 +24,10 @@ export interface BatchLayerStackProps extends StackProps {
   readonly serving: ServingStack;
 }
 
-/** The schedule group the batch schedule is in, which its role's trust names: the account's default group. */
+/**
+ * The schedule group the batch schedule is in, which its role's trust names: the account's default group,
+ * where a schedule that names no group goes (the schedule leaves GroupName unset, as it was deployed).
+ */
 export const SCHEDULE_GROUP = 'default';
 
 /** The batch function's Powertools service name. */
@@ -159,7 +162,6 @@ export class BatchLayerStack extends Stack {
     });
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       scheduleName,
-      scheduleGroup: scheduler.ScheduleGroup.fromScheduleGroupName(this, 'ScheduleGroup', SCHEDULE_GROUP),
       description: `Starts a Tributary batch run every ${config.batch.scheduleHours} h (docs/batch-layer.md)`,
       schedule: scheduler.ScheduleExpression.rate(Duration.hours(config.batch.scheduleHours)),
       target: new targets.StepFunctionsStartExecution(this.run.stateMachine, {

@@ -251,7 +251,7 @@ describe.each(TARGETS)('the batch layer, $label', ({ profile, context, name, dat
     expect(trust.Principal).toEqual({ Service: 'scheduler.amazonaws.com' });
     expect(render(trust.Condition.StringEquals['aws:SourceAccount'])).toBe('ACCOUNT');
     // The schedule's group, the source Scheduler presents (test/aws-rules/scheduler.test.ts).
-    expect(schedule.GroupName).toBe('default');
+    expect(schedule.GroupName).toBeUndefined(); // the default group
     expect(render(trust.Condition.ArnEquals['aws:SourceArn'])).toBe('arn:aws:scheduler:REGION:ACCOUNT:schedule-group/default');
   });
 
