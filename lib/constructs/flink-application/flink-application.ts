@@ -190,7 +190,12 @@ export class FlinkApplication extends Construct {
         'DescribeLogGroups lists log groups: it has no resource-level scope narrower than every log group of the account and Region.',
     });
 
-    allowManagedFlinkToUseKey(props.encryptionKey, props.keyApplications ?? props.applicationName);
+    const keyApplications = props.keyApplications ?? props.applicationName;
+    const covers = new RegExp(`^${keyApplications.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    if (!covers.test(props.applicationName)) {
+      throw new Error(`keyApplications '${keyApplications}' does not name the application ${props.applicationName}: Managed Flink could not use its key. Give a pattern that matches it.`);
+    }
+    allowManagedFlinkToUseKey(props.encryptionKey, keyApplications);
     props.encryptionKey.grant(this.role, 'kms:DescribeKey', 'kms:Decrypt', 'kms:GenerateDataKey');
 
     this.application = new kda.CfnApplication(this, 'Application', {
