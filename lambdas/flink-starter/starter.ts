@@ -42,6 +42,13 @@ const TRANSITIONAL = new Set<string>([
   ApplicationStatus.ROLLING_BACK,
 ]);
 
+/**
+ * StopApplication stops a RUNNING application gracefully (with a snapshot); with Force it also stops one
+ * STARTING, UPDATING, AUTOSCALING or already STOPPING, without a snapshot.
+ * https://docs.aws.amazon.com/managed-flink/latest/apiv2/API_StopApplication.html
+ */
+const FORCE_STOPPABLE = new Set<string>([ApplicationStatus.STARTING, ApplicationStatus.UPDATING, ApplicationStatus.AUTOSCALING]);
+
 const RESTORE_TYPES = new Set<string>([ApplicationRestoreType.RESTORE_FROM_LATEST_SNAPSHOT, ApplicationRestoreType.SKIP_RESTORE_FROM_SNAPSHOT]);
 
 async function statusOf(client: KinesisAnalyticsV2Client, name: string): Promise<string | undefined> {
@@ -69,9 +76,13 @@ export async function onEvent(client: KinesisAnalyticsV2Client, event: StarterEv
   const status = await statusOf(client, name);
 
   if (event.RequestType === 'Delete') {
-    if (status === ApplicationStatus.RUNNING || status === ApplicationStatus.AUTOSCALING) {
+    if (status === ApplicationStatus.RUNNING) {
       // A graceful stop: the service takes a snapshot when snapshots are enabled.
       await client.send(new StopApplicationCommand({ ApplicationName: name, Force: false }));
+    } else if (status !== undefined && FORCE_STOPPABLE.has(status)) {
+      // Not running yet (or scaling, updating): only a forced stop is allowed, and there is no job state to snapshot
+      // that the last checkpoint does not hold. Waiting for READY instead would last until the deploy's timeout.
+      await client.send(new StopApplicationCommand({ ApplicationName: name, Force: true }));
     }
     return { PhysicalResourceId: event.PhysicalResourceId ?? name };
   }

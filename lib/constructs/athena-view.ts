@@ -53,12 +53,22 @@ export interface AthenaViewProps {
 }
 
 /**
+ * The owner a deployed view runs as. Athena's engine (Trino) runs a view that is not run-as-invoker
+ * (SECURITY DEFINER, its default) as its owner, taken from the Glue table's `Owner` or the definition's
+ * `owner`, and refuses one with neither: "Run-as identity must be set for a run-as definer view". Athena
+ * writes `hadoop` as the owner of what its DDL creates in the Glue catalog; Athena authorizes every
+ * query with the caller's IAM permissions all the same, so the name grants nothing.
+ */
+export const VIEW_OWNER = 'hadoop';
+
+/**
  * An Athena view as the Glue table Athena itself writes for `CREATE VIEW`:
- * `TableType` `VIRTUAL_VIEW`, the `presto_view` parameter, the definition
- * (SQL, catalog, schema and Trino-typed columns) base64-encoded in
- * `ViewOriginalText` as `/* Presto View: ... *\/`, and the columns with their
- * Hive types in the storage descriptor. A `CREATE OR REPLACE VIEW` of the same
- * name replaces it in place, in one catalog update.
+ * `TableType` `VIRTUAL_VIEW`, its `Owner`, the `presto_view` and `comment`
+ * parameters, the definition (SQL, catalog, schema, Trino-typed columns,
+ * owner, not run-as-invoker) base64-encoded in `ViewOriginalText` as
+ * `/* Presto View: ... *\/`, and the columns with their Hive types in the
+ * storage descriptor. A `CREATE OR REPLACE VIEW` of the same name replaces it
+ * in place, in one catalog update.
  */
 export class AthenaView extends Construct {
   public readonly table: glue.CfnTable;
@@ -72,6 +82,8 @@ export class AthenaView extends Construct {
       catalog: 'awsdatacatalog',
       schema: props.databaseName,
       columns: props.columns.map((c) => ({ name: c.name, type: prestoType(c.type) })),
+      owner: VIEW_OWNER,
+      runAsInvoker: false,
     };
     this.table = new glue.CfnTable(this, 'View', {
       catalogId: Stack.of(this).account,
@@ -79,6 +91,7 @@ export class AthenaView extends Construct {
       tableInput: {
         name: props.viewName,
         description: props.description,
+        owner: VIEW_OWNER,
         tableType: 'VIRTUAL_VIEW',
         parameters: { presto_view: 'true', comment: 'Presto View' },
         viewOriginalText: `/* Presto View: ${Buffer.from(JSON.stringify(definition)).toString('base64')} */`,

@@ -69,20 +69,26 @@ export function caughtAt(step: string): sfn.CatchProps {
 }
 
 export interface ExecutionLogProps {
-  /** `/aws/vendedlogs/states/...`: the name the key's policy is bound to. */
+  /** The log group's name (`/aws/vendedlogs/states/...` for a state machine): the name the key's policy is bound to. */
   readonly logGroupName: string;
   /** What the key encrypts, for its description. */
   readonly description: string;
   readonly retention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** The key's construct id in `scope`. @default 'LogKey' */
+  readonly keyId?: string;
+  /** A key of the caller's to use (and whose policy to extend) instead of a new one. @default - a new key */
+  readonly key?: kms.Key;
 }
 
 /**
- * A state machine's execution log, encrypted with a key of its own (construct id `LogKey` in
- * `scope`) that CloudWatch Logs may use for this log group only.
+ * A log group encrypted with a key of its own (construct id `keyId` in `scope`) whose policy lets
+ * CloudWatch Logs use it for this one log group, as "Encrypt log data in CloudWatch Logs using AWS KMS"
+ * writes it: logs.<region>.amazonaws.com, bound by `kms:EncryptionContext:aws:logs:arn`.
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
  */
-export function encryptedExecutionLog(scope: Construct, logGroupId: string, props: ExecutionLogProps): logs.LogGroup {
-  const key = new kms.Key(scope, 'LogKey', { description: props.description, enableKeyRotation: true, removalPolicy: props.removalPolicy });
+export function encryptedLogGroup(scope: Construct, logGroupId: string, props: ExecutionLogProps): logs.LogGroup {
+  const key = props.key ?? new kms.Key(scope, props.keyId ?? 'LogKey', { description: props.description, enableKeyRotation: true, removalPolicy: props.removalPolicy });
   key.addToResourcePolicy(new iam.PolicyStatement({
     principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
     actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:DescribeKey'],
@@ -96,3 +102,6 @@ export function encryptedExecutionLog(scope: Construct, logGroupId: string, prop
     removalPolicy: props.removalPolicy,
   });
 }
+
+/** A state machine's execution log: an {@link encryptedLogGroup} named `/aws/vendedlogs/states/...`. */
+export const encryptedExecutionLog = encryptedLogGroup;

@@ -24,6 +24,12 @@ export interface BatchLayerStackProps extends StackProps {
   readonly serving: ServingStack;
 }
 
+/**
+ * The schedule group the batch schedule is in, which its role's trust names: the account's default group,
+ * where a schedule that names no group goes (the schedule leaves GroupName unset, as it was deployed).
+ */
+export const SCHEDULE_GROUP = 'default';
+
 /** The batch function's Powertools service name. */
 export const BATCH_LAYER_SERVICE = 'batch-layer';
 
@@ -149,7 +155,8 @@ export class BatchLayerStack extends Stack {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: {
           StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule/default/${scheduleName}` },
+          // Scheduler names the schedule group, never the schedule, as the source (its confused-deputy page): the default group.
+          ArnEquals: { 'aws:SourceArn': `arn:${Aws.PARTITION}:scheduler:${Aws.REGION}:${Aws.ACCOUNT_ID}:schedule-group/${SCHEDULE_GROUP}` },
         },
       }),
     });

@@ -62,6 +62,11 @@ export class ObservabilityStack extends Stack {
     const deadLettered = speedMetric('RecordsDeadLettered');
     const archiveFreshness = firehoseMetric('DeliveryToS3.DataFreshness', 'Maximum');
     const flinkDowntime = flink?.metric('downtime', { statistic: 'Maximum' });
+    // The log's own GetRecords.IteratorAgeMilliseconds does not see enhanced fan-out readers: the Kinesis source
+    // reports how far it is behind itself (Application level, one series per stream; -1 until it has read).
+    const flinkBehindLog = flink && flink.propertyGroups.Source?.type === 'kinesis'
+      ? flink.metric('millisBehindLatest', { statistic: 'Maximum' })
+      : undefined;
     const batchRuns = batchLayer?.run.stateMachine;
     const batchRunsFailed = batchRuns?.metricFailed({ statistic: 'Sum', period: Duration.minutes(5) });
 
@@ -70,9 +75,11 @@ export class ObservabilityStack extends Stack {
         [new cloudwatch.TextWidget({ markdown: `## Stream processing\n${flink.applicationName}`, width: 24, height: 2 })],
         [
           new cloudwatch.GraphWidget({ title: 'Downtime (ms)', left: [flinkDowntime], width: 8 }),
-          new cloudwatch.GraphWidget({ title: 'Full restarts', left: [flink.metric('fullRestarts', { statistic: 'Maximum' })], width: 8 }),
+          // Flink 2.2 removed fullRestarts; numRestarts replaces it.
+          new cloudwatch.GraphWidget({ title: 'Restarts', left: [flink.metric('numRestarts', { statistic: 'Maximum' })], width: 8 }),
           new cloudwatch.GraphWidget({ title: 'Last checkpoint duration (ms)', left: [flink.metric('lastCheckpointDuration', { statistic: 'Maximum' })], width: 8 }),
         ],
+        ...(flinkBehindLog ? [[new cloudwatch.GraphWidget({ title: 'Behind the log (ms, -1 before the first read)', left: [flinkBehindLog], width: 24 })]] : []),
       ]
       : [];
     const batchRows: cloudwatch.IWidget[][] = batchRuns && batchRunsFailed
@@ -93,7 +100,7 @@ export class ObservabilityStack extends Stack {
       dashboardName: `${config.name}-platform`,
       widgets: [
         [new cloudwatch.TextWidget({ markdown: `## Event log\n${eventLog.description}`, width: 24, height: 2 })],
-        [new cloudwatch.GraphWidget({ title: 'Slowest reader behind the head (ms)', left: [logLag], width: 24 })],
+        [new cloudwatch.GraphWidget({ title: 'Slowest shared-throughput reader behind the head (ms)', left: [logLag], width: 24 })],
         [new cloudwatch.TextWidget({ markdown: '## Speed layer', width: 24, height: 1 })],
         [
           new cloudwatch.GraphWidget({ title: 'Records', left: [speedMetric('RecordsIn'), speedMetric('RecordsValid'), deadLettered], width: 8 }),
@@ -130,13 +137,15 @@ export class ObservabilityStack extends Stack {
     const greaterThan = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD;
     const specs: AlarmSpec[] = [
       { id: 'EventLogReaderLag', metric: logLag, threshold: 5 * 60_000, comparison: greaterThan, evaluationPeriods: 5,
-        description: 'A reader of the event log is more than 5 minutes behind: data is late, and close to the replay horizon data is lost.' },
+        description: 'A reader of the event log is more than 5 minutes behind (GetRecords readers; enhanced fan-out readers have their own alarms): data is late, and close to the replay horizon data is lost.' },
       { id: 'SpeedLayerIteratorAge', metric: speedIteratorAge, threshold: 60_000, comparison: greaterThan, evaluationPeriods: 5,
         description: 'The speed layer is more than a minute behind the log: check throttles, errors and the failed-batches queue.' },
       { id: 'SpeedLayerFailedBatches', metric: failedBatches, threshold: 0, comparison: greaterThan, evaluationPeriods: 1,
         description: 'The speed layer gave up on a batch: its shard and sequence range are in the failed-batches queue.' },
       { id: 'SpeedLayerDeadLetters', metric: deadLettered, threshold: 0, comparison: greaterThan, evaluationPeriods: 1,
         description: 'Producers sent malformed records: see the deadletter_speed table for reasons (named query dead_letters_by_reason).' },
+      ...(flinkBehindLog ? [{ id: 'StreamProcessingBehindLog', metric: flinkBehindLog, threshold: 5 * 60_000, comparison: greaterThan, evaluationPeriods: 5,
+        description: 'The Flink job reads the log more than 5 minutes behind its head: views and stream alerts are late. Check its backpressure, KPUs and log group.' }] : []),
       ...(flinkDowntime ? [{ id: 'StreamProcessingDowntime', metric: flinkDowntime, threshold: 0, comparison: greaterThan, evaluationPeriods: 5,
         description: 'The Flink job has been down for 5 minutes: views and stream alerts are not being produced. See its log group.' }] : []),
       { id: 'ArchiveFreshness', metric: archiveFreshness, threshold: 2 * config.archive.bufferingIntervalSeconds + 300, comparison: greaterThan, evaluationPeriods: 2,

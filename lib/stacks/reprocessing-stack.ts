@@ -1,4 +1,4 @@
-import { Aws, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -151,6 +151,14 @@ export class ReprocessingStack extends Stack {
       resources: [`arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${application.logGroup.logGroupName}:log-stream:${logStream.logStreamName}`],
     }));
     role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:DescribeLogStreams'], resources: [application.logGroup.logGroupArn] }));
+    role.addToPolicy(new iam.PolicyStatement({
+      actions: ['logs:DescribeLogGroups'],
+      resources: [this.formatArn({ service: 'logs', resource: 'log-group', arnFormat: ArnFormat.COLON_RESOURCE_NAME, resourceName: '*' })],
+    }));
+    acknowledge(role, {
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*]':
+        'DescribeLogGroups lists log groups: it has no resource-level scope narrower than every log group of the account and Region.',
+    });
     (streamProcessing.node.findChild('Key') as kms.Key).grant(role, 'kms:DescribeKey', 'kms:Decrypt', 'kms:GenerateDataKey');
     // Any version's enhanced fan-out consumer, where the log uses them: the replay names its own after its application.
     eventLog.flinkSource(role, { consumerName: `${config.name}-stream-v*` });

@@ -64,6 +64,8 @@ export class StreamProcessingStack extends Stack {
       logLevel: stream.logLevel,
       logRetention: config.observability.logRetentionDays,
       encryptionKey: key,
+      // The Kappa replay's applications, <name>-stream-v<n+1>, run with the serving application's key.
+      keyApplications: `${config.name}-stream-v*`,
       removalPolicy,
       network: props.eventLog.network && {
         vpc: props.eventLog.network.vpc,

@@ -239,11 +239,11 @@ describe('observability', () => {
     dev().templates.Observability.resourceCountIs('AWS::CloudWatch::Alarm', 0);
   });
 
-  test('prod alarms on reader lag, speed-layer age, failed batches, dead letters, Flink downtime, archive freshness and failed batch runs, each notifying the encrypted topic', () => {
+  test('prod alarms on reader lag, speed-layer age, failed batches, dead letters, Flink lag and downtime, archive freshness and failed batch runs, each notifying the encrypted topic', () => {
     const t = prod().templates.Observability;
     const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties);
     expect(alarms.map((a) => a.MetricName).sort()).toEqual(
-      ['ApproximateNumberOfMessagesVisible', 'DeliveryToS3.DataFreshness', 'ExecutionsFailed', 'GetRecords.IteratorAgeMilliseconds', 'IteratorAge', 'RecordsDeadLettered', 'downtime'],
+      ['ApproximateNumberOfMessagesVisible', 'DeliveryToS3.DataFreshness', 'ExecutionsFailed', 'GetRecords.IteratorAgeMilliseconds', 'IteratorAge', 'RecordsDeadLettered', 'downtime', 'millisBehindLatest'],
     );
     for (const alarm of alarms) {
       expect(alarm.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlarmTopic/) }]);

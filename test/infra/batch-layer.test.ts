@@ -250,7 +250,9 @@ describe.each(TARGETS)('the batch layer, $label', ({ profile, context, name, dat
     const [trust] = template().toJSON().Resources[scheduleRole].Properties.AssumeRolePolicyDocument.Statement;
     expect(trust.Principal).toEqual({ Service: 'scheduler.amazonaws.com' });
     expect(render(trust.Condition.StringEquals['aws:SourceAccount'])).toBe('ACCOUNT');
-    expect(render(trust.Condition.ArnLike['aws:SourceArn'])).toBe(`arn:aws:scheduler:REGION:ACCOUNT:schedule/default/${name}-batch-layer`);
+    // The schedule's group, the source Scheduler presents (test/aws-rules/scheduler.test.ts).
+    expect(schedule.GroupName).toBeUndefined(); // the default group
+    expect(render(trust.Condition.ArnEquals['aws:SourceArn'])).toBe('arn:aws:scheduler:REGION:ACCOUNT:schedule-group/default');
   });
 
   test('the function gets exactly its environment, and may only list the day prefixes of raw/', () => {

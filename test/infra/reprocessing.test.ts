@@ -246,7 +246,19 @@ describe.each([
       ...['DescribeApplication', 'CreateApplication', 'StartApplication', 'StopApplication', 'DeleteApplication', 'TagResource']
         .map((a) => `kinesisanalytics:${a} ${arn('kinesisanalytics', `application/${name}-stream-v*`)}`),
       'iam:PassRole <ReplayApplicationRole.Arn> if {"StringEquals":{"iam:PassedToService":"kinesisanalytics.amazonaws.com"}}',
-      ...['CreateGrant', 'Decrypt', 'DescribeKey', 'GenerateDataKey'].map((a) => `kms:${a} <stream-processing:KeyArn>`),
+      // As the API caller of applications encrypted with the Flink key (manage-cmk-api), through Managed Flink, for its applications.
+      ...((viaFlink: Record<string, string>, context: Record<string, Record<string, string>>) => [
+        `kms:DescribeKey <stream-processing:KeyArn> if ${JSON.stringify({ StringEquals: viaFlink })}`,
+        ...['Decrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext'].map((a) => `kms:${a} <stream-processing:KeyArn> if ${JSON.stringify(context)}`),
+        `kms:CreateGrant <stream-processing:KeyArn> if ${JSON.stringify({
+          ...context,
+          StringEquals: { ...context.StringEquals, 'kms:GrantConstraintType': 'EncryptionContextSubset' },
+          'ForAllValues:StringEquals': { 'kms:GrantOperations': 'Decrypt' },
+        })}`,
+      ])({ 'kms:ViaService': 'kinesisanalytics.REGION.amazonaws.com' }, {
+        StringLike: { 'kms:EncryptionContext:aws:kinesisanalytics:arn': `arn:aws:kinesisanalytics:REGION:ACCOUNT:application/${name}-stream-v*` },
+        StringEquals: { 'kms:ViaService': 'kinesisanalytics.REGION.amazonaws.com' },
+      }),
       ...['GetParameter', 'PutParameter'].map((a) => `ssm:${a} ${arn('ssm', 'parameter<ServingVersion>')}`),
       `s3:ListBucket ${lakeBucket} if ${JSON.stringify({ StringLike: { 's3:prefix': tables.map((t) => `${t.prefix}/v=*`) } })}`,
       ...['StartQueryExecution', 'GetQueryExecution', 'StopQueryExecution'].map((a) => `athena:${a} ${arn('athena', `workgroup/${name}-serving`)}`),

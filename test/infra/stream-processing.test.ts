@@ -102,9 +102,21 @@ describe('the Flink application', () => {
   });
 
   test('the key lets Managed Flink validate and use it through its two service principals', () => {
-    const key = onlyResource(synthProfile('dev').templates.StreamProcessing, 'AWS::KMS::Key').Properties;
+    const t = synthProfile('dev').templates.StreamProcessing;
+    const keyId = onlyResource(t, 'AWS::KinesisAnalyticsV2::Application').Properties.ApplicationConfiguration.ApplicationEncryptionConfiguration.KeyId['Fn::GetAtt'][0];
+    const key = t.findResources('AWS::KMS::Key')[keyId].Properties;
     const principals = key.KeyPolicy.Statement.flatMap((s: any) => [s.Principal?.Service ?? []].flat());
     expect(principals).toEqual(expect.arrayContaining(['kinesisanalytics.amazonaws.com', 'infrastructure.kinesisanalytics.amazonaws.com']));
+  });
+
+  test('a key scope that does not name the application is refused, naming keyApplications and the fix', () => {
+    const stack = new Stack(new App(), 'Scope');
+    expect(() => new FlinkApplication(stack, 'Job', {
+      applicationName: 'tributary-dev-stream-v1', description: 'test', runtime: 'FLINK-2_2', jarPath: FLINK_JAR,
+      parallelism: 1, parallelismPerKpu: 1, autoScaling: false, checkpointInterval: Duration.minutes(1), snapshotsEnabled: true,
+      logLevel: 'INFO', logRetention: logs.RetentionDays.ONE_WEEK, encryptionKey: new kms.Key(stack, 'Key'), removalPolicy: RemovalPolicy.DESTROY,
+      keyApplications: 'tributary-prod-stream-v*',
+    })).toThrow("keyApplications 'tributary-prod-stream-v*' does not name the application tributary-dev-stream-v1");
   });
 
   test('its role reads the one jar object, writes only views/ and reads only the card profiles', () => {

@@ -96,6 +96,25 @@ describe('removal', () => {
     await expect(isComplete(client, event('Delete'))).resolves.toEqual({ IsComplete: true });
   });
 
+  test.each(['STARTING', 'UPDATING', 'AUTOSCALING'])('an application %s, which cannot be stopped gracefully, is force-stopped rather than waited for', async (status) => {
+    statusIs(status);
+    await onEvent(client, event('Delete'));
+    expect(kda.commandCalls(StopApplicationCommand).map((c) => c.args[0].input)).toEqual([{ ApplicationName: NAME, Force: true }]);
+    statusIs('STOPPING');
+    await expect(isComplete(client, event('Delete'))).resolves.toEqual({ IsComplete: false });
+    statusIs('READY');
+    await expect(isComplete(client, event('Delete'))).resolves.toEqual({ IsComplete: true });
+  });
+
+  test('an application already stopping or stopped is not stopped again', async () => {
+    for (const status of ['STOPPING', 'READY']) {
+      kda.reset();
+      statusIs(status);
+      await onEvent(client, event('Delete'));
+      expect(kda.commandCalls(StopApplicationCommand)).toHaveLength(0);
+    }
+  });
+
   test('an application already gone is not an error', async () => {
     kda.on(DescribeApplicationCommand).rejects(new ResourceNotFoundException({ message: 'not found', $metadata: {} }));
     await expect(onEvent(client, event('Delete'))).resolves.toEqual({ PhysicalResourceId: NAME });

@@ -1,10 +1,10 @@
 import * as path from 'node:path';
-import { Aws, type CfnResource, CustomResource, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, type CfnResource, CustomResource, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kda from 'aws-cdk-lib/aws-kinesisanalyticsv2';
-import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -12,6 +12,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { PlatformFunction } from '../platform-function';
 import { acknowledge } from '../acknowledge';
+import { encryptedLogGroup } from '../state-machine-tasks';
 
 /** Property groups as Managed Flink stores them: group id -> key -> value. */
 export type PropertyGroups = Record<string, Record<string, string>>;
@@ -42,6 +43,13 @@ export interface FlinkApplicationProps {
   readonly logRetention: logs.RetentionDays;
   /** Encrypts the application's running state, checkpoints and snapshots. */
   readonly encryptionKey: kms.Key;
+  /**
+   * Every application that runs with this key: a name, or a name pattern ending in `*` (the Kappa
+   * replay's `<name>-stream-v*` share the serving application's key). The key policy lets Managed
+   * Flink use the key for these applications only.
+   * @default - this application alone
+   */
+  readonly keyApplications?: string;
   readonly removalPolicy: RemovalPolicy;
   /** Start the application on deploy. @default - created but not started, as CloudFormation leaves it */
   readonly startOnDeploy?: StartOnDeploy;
@@ -61,6 +69,73 @@ const RESTORE_TYPES: Record<StartOnDeploy['restore'], string> = {
   'latest-snapshot': 'RESTORE_FROM_LATEST_SNAPSHOT',
   skip: 'SKIP_RESTORE_FROM_SNAPSHOT',
 };
+
+/** The ARN of the Managed Flink applications a name (or a name pattern ending in `*`) names. */
+export function flinkApplicationArn(name: string): string {
+  return `arn:${Aws.PARTITION}:kinesisanalytics:${Aws.REGION}:${Aws.ACCOUNT_ID}:application/${name}`;
+}
+
+const ENCRYPTION_CONTEXT = 'kms:EncryptionContext:aws:kinesisanalytics:arn';
+/** A string condition on `key` that is exact for a name and a pattern for a name ending in `*`. */
+const stringCondition = (key: string, value: string) => ({ [value.includes('*') ? 'StringLike' : 'StringEquals']: { [key]: value } });
+const arnCondition = (key: string, value: string) => ({ [value.includes('*') ? 'ArnLike' : 'ArnEquals']: { [key]: value } });
+
+/**
+ * The key policy Managed Flink needs to use a customer managed key for the applications `names`
+ * names, as "Managing CMK using APIs" writes it: kinesisanalytics.amazonaws.com describes the key and
+ * generates and decrypts data keys for durable state (checkpoints, snapshots);
+ * infrastructure.kinesisanalytics.amazonaws.com describes it, decrypts, generates data keys without
+ * plaintext and creates Decrypt-only grants for running state. Every use but DescribeKey is bound to the
+ * applications by the `aws:kinesisanalytics:arn` encryption context.
+ * https://docs.aws.amazon.com/managed-flink/latest/java/manage-cmk-api.html
+ */
+export function allowManagedFlinkToUseKey(key: kms.IKey, names: string): void {
+  const arn = flinkApplicationArn(names);
+  const msf = new iam.ServicePrincipal('kinesisanalytics.amazonaws.com');
+  const infrastructure = new iam.ServicePrincipal('infrastructure.kinesisanalytics.amazonaws.com');
+  const account = { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } };
+  const statement = (sid: string, principals: iam.IPrincipal[], actions: string[], conditions: Record<string, Record<string, unknown>>) =>
+    key.addToResourcePolicy(new iam.PolicyStatement({ sid, principals, actions, resources: ['*'], conditions }));
+  const context = stringCondition(ENCRYPTION_CONTEXT, arn);
+  statement('AllowMSFServiceToDescribeKey', [msf, infrastructure], ['kms:DescribeKey'], { ...arnCondition('aws:SourceArn', arn), ...account });
+  statement('AllowMSFServiceToGenerateDataKeyForDurableState', [msf], ['kms:GenerateDataKey'], {
+    ...arnCondition('aws:SourceArn', arn),
+    ...mergeConditions(context, account),
+  });
+  statement('AllowMSFServiceToDecryptForDurableState', [msf], ['kms:Decrypt'], context);
+  statement('AllowMSFServiceToUseKeyForRunningState', [infrastructure], ['kms:Decrypt', 'kms:GenerateDataKeyWithoutPlaintext'], context);
+  statement('AllowMSFServiceToCreateGrantForRunningState', [infrastructure], ['kms:CreateGrant'], {
+    ...mergeConditions(context, { StringEquals: { 'kms:GrantConstraintType': 'EncryptionContextSubset' } }),
+    'ForAllValues:StringEquals': { 'kms:GrantOperations': 'Decrypt' },
+  });
+}
+
+/** Two condition blocks as one, keys of the same operator together. */
+function mergeConditions(a: Record<string, Record<string, unknown>>, b: Record<string, Record<string, unknown>>): Record<string, Record<string, unknown>> {
+  const merged: Record<string, Record<string, unknown>> = { ...a };
+  for (const [operator, keys] of Object.entries(b)) merged[operator] = { ...merged[operator], ...keys };
+  return merged;
+}
+
+/**
+ * What whoever creates, starts or updates the applications `names` names (the "application lifecycle
+ * operator", the API caller) needs on their customer managed key: DescribeKey, Decrypt and
+ * GenerateDataKey for durable state, Decrypt and GenerateDataKeyWithoutPlaintext for running state and a
+ * Decrypt-only grant, each through Managed Flink and for these applications.
+ * https://docs.aws.amazon.com/managed-flink/latest/java/manage-cmk-api.html
+ */
+export function grantFlinkKeyToOperator(grantee: iam.IGrantable, key: kms.IKey, names: string): void {
+  const viaFlink = { 'kms:ViaService': `kinesisanalytics.${Aws.REGION}.amazonaws.com` };
+  const context = mergeConditions(stringCondition(ENCRYPTION_CONTEXT, flinkApplicationArn(names)), { StringEquals: viaFlink });
+  const allow = (actions: string[], conditions: Record<string, Record<string, unknown>>) =>
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: [key.keyArn], conditions }));
+  allow(['kms:DescribeKey'], { StringEquals: viaFlink });
+  allow(['kms:Decrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext'], context);
+  allow(['kms:CreateGrant'], {
+    ...mergeConditions(context, { StringEquals: { 'kms:GrantConstraintType': 'EncryptionContextSubset' } }),
+    'ForAllValues:StringEquals': { 'kms:GrantOperations': 'Decrypt' },
+  });
+}
 
 /**
  * A Managed Service for Apache Flink application from a local jar: the L1
@@ -93,21 +168,34 @@ export class FlinkApplication extends Construct {
     // The one object the service reads, not grantRead's bucket-wide list and get.
     this.role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.code.bucket.arnForObjects(this.code.s3ObjectKey)] }));
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
+    // Named, so that its key's policy can name it (CloudWatch Logs uses the key for this log group only).
+    this.logGroup = encryptedLogGroup(this, 'Logs', {
+      logGroupName: `/aws/kinesis-analytics/${props.applicationName}`,
+      keyId: 'LogsKey',
+      description: `Encrypts the log of the Flink application ${props.applicationName}`,
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
     const logStream = new logs.LogStream(this, 'LogStream', { logGroup: this.logGroup, logStreamName: 'application' });
     const logStreamArn = `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${this.logGroup.logGroupName}:log-stream:${logStream.logStreamName}`;
     this.role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:PutLogEvents'], resources: [logStreamArn] }));
     this.role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:DescribeLogStreams'], resources: [this.logGroup.logGroupArn] }));
+    // As Managed Flink's logging setup and CDK's own Flink construct grant it: the service lists log groups to find its own.
+    this.role.addToPolicy(new iam.PolicyStatement({
+      actions: ['logs:DescribeLogGroups'],
+      resources: [Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', arnFormat: ArnFormat.COLON_RESOURCE_NAME, resourceName: '*' })],
+    }));
+    acknowledge(this.role, {
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*]':
+        'DescribeLogGroups lists log groups: it has no resource-level scope narrower than every log group of the account and Region.',
+    });
 
-    // Managed Flink validates a customer-managed key through its own service principals.
-    for (const service of ['kinesisanalytics.amazonaws.com', 'infrastructure.kinesisanalytics.amazonaws.com']) {
-      props.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal(service)],
-        actions: ['kms:DescribeKey', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:CreateGrant'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
-      }));
+    const keyApplications = props.keyApplications ?? props.applicationName;
+    const covers = new RegExp(`^${keyApplications.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    if (!covers.test(props.applicationName)) {
+      throw new Error(`keyApplications '${keyApplications}' does not name the application ${props.applicationName}: Managed Flink could not use its key. Give a pattern that matches it.`);
     }
+    allowManagedFlinkToUseKey(props.encryptionKey, keyApplications);
     props.encryptionKey.grant(this.role, 'kms:DescribeKey', 'kms:Decrypt', 'kms:GenerateDataKey');
 
     this.application = new kda.CfnApplication(this, 'Application', {
@@ -223,11 +311,19 @@ export class FlinkApplication extends Construct {
         resources: [applicationArn],
       }));
       // Starting an application encrypted with a customer-managed key acts on the key as the caller.
-      props.encryptionKey.grant(fn, 'kms:DescribeKey', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:CreateGrant');
+      grantFlinkKeyToOperator(fn, props.encryptionKey, props.applicationName);
     }
 
     // The framework's own functions and waiter get a role and log groups of the platform's making.
-    const frameworkLogs = new logs.LogGroup(this, 'StarterFrameworkLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const starterLogsKey = new kms.Key(this, 'StarterLogsKey', {
+      description: `Encrypts the logs of the start-on-deploy of ${props.applicationName}`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const starterLog = (id: string, logGroupName: string) => encryptedLogGroup(this, id, {
+      logGroupName, key: starterLogsKey, description: '', retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const frameworkLogs = starterLog('StarterFrameworkLogs', `/aws/lambda/${props.applicationName}-starter-framework`);
     // Two roles, as the framework requires to avoid a cycle: onEvent starts the waiter, whose steps invoke isComplete.
     const frameworkRole = (id: string) => {
       const role = new iam.Role(this, id, {
@@ -250,7 +346,7 @@ export class FlinkApplication extends Construct {
       logGroup: frameworkLogs,
       disableWaiterStateMachineLogging: false,
       waiterStateMachineLogOptions: {
-        destination: new logs.LogGroup(this, 'StarterWaiterLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY }),
+        destination: starterLog('StarterWaiterLogs', `/aws/vendedlogs/states/${props.applicationName}-starter`),
         level: sfn.LogLevel.ALL,
       },
     });

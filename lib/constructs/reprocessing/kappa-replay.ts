@@ -7,6 +7,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { LakeTableSpec } from '../../lake-catalog';
 import { ATHENA_RETRY, athenaQueryTask, caughtAt, J, SSM_RETRY, sdkTask, transient } from '../state-machine-tasks';
+import { grantFlinkKeyToOperator } from '../flink-application';
 import { type CatchUpLag, jsonataString } from './catch-up-lag';
 import { replaceServingViewSql, servingViewName, VERSION_PLACEHOLDER } from './serving-view';
 
@@ -412,7 +413,7 @@ export class KappaReplay extends Construct {
     );
     allow(['iam:PassRole'], [props.replayRole.roleArn], { StringEquals: { 'iam:PassedToService': 'kinesisanalytics.amazonaws.com' } });
     // Creating and starting an application encrypted with a customer-managed key acts on the key as the caller.
-    allow(['kms:DescribeKey', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:CreateGrant'], [props.flinkKey.keyArn]);
+    grantFlinkKeyToOperator(this.role, props.flinkKey, `${props.name}-stream-v*`);
     allow(['ssm:GetParameter', 'ssm:PutParameter'], [props.versionParameter.parameterArn]);
     allow(['s3:ListBucket'], [`arn:${Aws.PARTITION}:s3:::${props.lakeBucketName}`], { StringLike: { 's3:prefix': props.tables.map((t) => `${t.prefix}/v=*`) } });
     allow(['cloudwatch:GetMetricData'], ['*']);
