@@ -14,7 +14,7 @@ import { archiveColumns, partitionKeys, toRow } from '../../sandbox/stand-ins/ar
 import { ParquetEncoder } from '../../sandbox/stand-ins/archiver-parquet';
 import { REPO, viewRowKey } from '../helpers/sandbox';
 import { synthProfile } from '../helpers/synth';
-import { startTrino, TRINO_VERSION, TrinoQueryError, type TrinoRow, type TrinoServer } from '../helpers/trino';
+import { startTrino, trinoJavaHome, TRINO_VERSION, TrinoQueryError, type TrinoRow, type TrinoServer } from '../helpers/trino';
 import { type GlueTableInput, glueCatalog, lakeCatalogProperties, writeFileMetastore } from './glue-metastore';
 
 /**
@@ -151,6 +151,12 @@ afterAll(async () => {
   process.stderr.write(`Trino started in ${(startMs / 1000).toFixed(1)} s\n`);
 });
 
+test('without a Java Trino can run on, the launcher says what it found and how to fix it', () => {
+  expect(() => trinoJavaHome({ TRINO_JAVA_HOME: '/nonexistent-jdk' })).toThrow(
+    /needs Java 24 or newer, and TRINO_JAVA_HOME=\/nonexistent-jdk is not one \(looked at: no JDK\)\. Install a JDK 24\+/,
+  );
+});
+
 describe('the Glue catalog as deployed', () => {
   test('every table has the templates\' columns and partition keys, in Trino\'s types', async () => {
     const tables = catalog.tables.filter((t) => t.TableType === 'EXTERNAL_TABLE');
@@ -237,7 +243,12 @@ describe('a batch run, as the batch layer runs it', () => {
 
   test('every INSERT chunk runs, R1\'s MATCH_RECOGNIZE included', async () => {
     expect(plan.chunks.length).toBeGreaterThanOrEqual(BATCH_VIEWS.length);
-    for (const chunk of plan.chunks) await sql(insertChunkSql(DB, plan, chunk));
+    // Two at a time, as the batch run's WriteBatchViews Map state runs them by default (maxConcurrency 2).
+    const pending = [...plan.chunks];
+    const worker = async () => {
+      for (let chunk = pending.shift(); chunk; chunk = pending.shift()) await sql(insertChunkSql(DB, plan, chunk));
+    };
+    await Promise.all([worker(), worker()]);
   }, 300_000);
 
   test.each(['spend_per_card_minute', 'spend_per_customer_hour', 'card_velocity', 'customer_sessions'] as const)(
