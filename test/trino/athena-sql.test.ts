@@ -11,6 +11,10 @@ import { expectedResults, referenceAlerts, streamViews } from '../../sandbox/exp
 import { sandboxPlatformConfig } from '../../sandbox/platform-config';
 import { makeWorkload } from '../../sandbox/run';
 import { archiveColumns, partitionKeys, toRow } from '../../sandbox/stand-ins/archiver-convert';
+import { processBatch } from '../../lambdas/speed-layer/core';
+import { EMPTY_RULE_STATE } from '../../lambdas/speed-layer/rules';
+import type { SourceRecord } from '../../lambdas/shared/source-record';
+import { LakePrefix, SPEED_DEAD_LETTER_PREFIX } from '../../lib/lake-layout';
 import { ParquetEncoder } from '../../sandbox/stand-ins/archiver-parquet';
 import { REPO, viewRowKey } from '../helpers/sandbox';
 import { synthProfile } from '../helpers/synth';
@@ -100,49 +104,60 @@ async function writeRaw(lakeDir: string): Promise<void> {
   }
 }
 
-// The speed layer's output and dead letters, near NOW, for the named queries and the Lambda views' speed side.
-const CARD_MINUTE_ROWS: [string, number, number, string][] = [
-  ['card-a', THIS_MINUTE - 10 * MINUTE, 2, '150.00'],
-  ['card-a', THIS_MINUTE - 10 * MINUTE, 1, '50.00'], // a second partial sum of the same window
-  ['card-b', THIS_MINUTE - 5 * MINUTE, 1, '500.00'],
-  ['card-c', THIS_MINUTE - 3 * HOUR - 10 * MINUTE, 5, '9999.00'], // before the last hour, and before the batch watermark
+// The speed layer's output, as its own core writes it (lambdas/speed-layer: NDJSON lines, partial sums per
+// segment, one object per alert, dead letters), from two batches of records near NOW on two shards.
+const T1 = THIS_MINUTE - 30 * MINUTE;
+const T2 = THIS_MINUTE - 20 * MINUTE;
+const MID_HOUR = THIS_HOUR + Math.floor((NOW - THIS_HOUR) / 2);
+const T3 = MID_HOUR - (MID_HOUR % MINUTE); // this hour, in the past
+const txn = (id: string, card: string, customer: string, eventTime: number, amount: number, country = 'DE'): Transaction =>
+  ({ ...firstDeliveries[0], txnId: `speed-${id}`, cardId: card, customerId: customer, eventTime, amount, country });
+const SPEED_BATCHES: (Transaction | 'bad_json' | 'schema_violation' | 'undecodable-old')[][] = [
+  [
+    'undecodable-old', // arrived 8 days ago: outside dead_letters_by_reason's 7 days
+    txn('e1', 'card-e', 'cust-e', NOW - 26 * HOUR, 10, 'DE'), txn('e2', 'card-e', 'cust-e', NOW - 26 * HOUR + MINUTE, 10, 'FR'), // R2, older than a day
+    txn('c1', 'card-c', 'cust-c', NOW - 4 * HOUR, 40), // older than the last hour, and before the batch watermark
+    txn('a1', 'card-a', 'cust-a', T1, 150), txn('a2', 'card-a', 'cust-a', T1 + 10_000, 120),
+    'bad_json', // cuts the batch: the records after it are a second segment, with partial sums of their own
+    txn('a3', 'card-a', 'cust-a', T1 + 20_000, 130), // R1 on card-a
+    txn('b1', 'card-b', 'cust-b', T2, 20, 'DE'), txn('b2', 'card-b', 'cust-b', T2 + MINUTE, 30, 'FR'), // R2 on card-b
+    'schema_violation', 'bad_json',
+    txn('d1', 'card-d', 'cust-d', T3, 600),
+  ],
+  [txn('a4', 'card-a', 'cust-a', T1 + 30_000, 50), txn('d2', 'card-d', 'cust-d', T3 + 1000, 500)],
 ];
-const CUSTOMER_HOUR_ROWS: [string, number, number, string][] = [
-  ['cust-a', THIS_HOUR, 3, '700.00'],
-  ['cust-a', THIS_HOUR, 2, '400.00'], // together over 1000
-  ['cust-b', THIS_HOUR, 4, '900.00'],
-];
-const SPEED_ALERTS: [string, string, number][] = [
-  ['R1', 'card-a', NOW - 30 * MINUTE],
-  ['R1', 'card-a', NOW - 30 * MINUTE], // delivered twice: one alert
-  ['R2', 'card-b', NOW - 2 * HOUR],
-  ['R2', 'card-c', NOW - 26 * HOUR], // older than a day, and before the batch watermark
-];
-const DEAD_LETTERS: [string, number, boolean][] = [
-  ['bad_json', NOW - HOUR, false],
-  ['bad_json', NOW - 2 * HOUR, false],
-  ['schema_violation', NOW - 3 * HOUR, true],
-  ['undecodable', NOW - 8 * 24 * HOUR, false], // older than 7 days
-];
-const partitionValues = (ms: number) => `'${utcDay(ms)}', '${hourOf(ms)}'`;
 
-async function writeSpeed(): Promise<void> {
-  await sql(`INSERT INTO ${q('speed_spend_per_card_minute')} VALUES ${CARD_MINUTE_ROWS.map(([card, w, n, total]) => `('${card}', ${w}, ${n}, DECIMAL '${total}', ${partitionValues(w)})`).join(', ')}`);
-  await sql(`INSERT INTO ${q('speed_spend_per_customer_hour')} VALUES ${CUSTOMER_HOUR_ROWS.map(([c, w, n, total]) => `('${c}', ${w}, ${n}, DECIMAL '${total}', ${partitionValues(w)})`).join(', ')}`);
-  await sql(`INSERT INTO ${q('speed_alerts')} VALUES ${SPEED_ALERTS.map(([rule, card, w], i) =>
-    `('${rule}:${card}:${w}', '${rule}', '${card}', 'cust-of-${card}', ${w}, ARRAY['t${i}'], 'speed', ${w + 1000}, ${partitionValues(w)})`).join(', ')}`);
-  await sql(`INSERT INTO ${q('deadletter_speed')} VALUES ${DEAD_LETTERS.map(([reason, at, withErrors], i) =>
-    `('${reason}', 'example ${i}', ${withErrors ? "ARRAY[CAST(ROW('/amount', 'must be > 0') AS ROW(path varchar, message varchar))]" : 'NULL'}, 'aws:kinesis', 'arn:stream', 'shardId-0', '${i}', 'card-x', ${at}, 'e30=', ${partitionValues(at)})`).join(', ')}`);
+function writeSpeed(lakeDir: string): void {
+  let ruleState = EMPTY_RULE_STATE;
+  SPEED_BATCHES.forEach((batch, shard) => {
+    const records: SourceRecord[] = batch.map((item, i) => {
+      const coordinates = {
+        eventSource: 'aws:kinesis', stream: 'arn:aws:kinesis:eu-west-1:123456789012:stream/transactions', shardId: `shardId-${shard}`,
+        sequenceNumber: String(1000 + i), partitionKey: typeof item === 'string' ? 'card-x' : item.cardId,
+        arrivalTime: item === 'undecodable-old' ? NOW - 8 * 24 * HOUR : NOW - HOUR + i,
+      };
+      if (item === 'undecodable-old') return { coordinates, data: Buffer.alloc(0), encodedData: '!!', decodeError: 'not base64' };
+      const text = item === 'bad_json' ? '{"txnId": ' : JSON.stringify(item === 'schema_violation' ? { ...txn(`bad-${i}`, 'card-x', 'cust-x', NOW - HOUR, 10), amount: 0 } : item);
+      return { coordinates, data: Buffer.from(text), encodedData: Buffer.from(text).toString('base64') };
+    });
+    const result = processBatch({ records, ruleState, now: NOW, layout: { speedPrefix: LakePrefix.speed, deadLetterPrefix: SPEED_DEAD_LETTER_PREFIX } });
+    ruleState = result.state.state;
+    for (const object of result.units.flatMap((u) => u.objects)) {
+      fs.mkdirSync(path.dirname(path.join(lakeDir, object.key)), { recursive: true });
+      fs.writeFileSync(path.join(lakeDir, object.key), object.body);
+    }
+  });
 }
+const partitionValues = (ms: number) => `'${utcDay(ms)}', '${hourOf(ms)}'`;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trino-athena-'));
   writeFileMetastore(dir, { database: DB, tables: [...catalog.tables, ...views.map(withOwner)] }, TRINO_VERSION);
   await writeRaw(path.join(dir, 'lake'));
+  writeSpeed(path.join(dir, 'lake'));
   const started = Date.now();
   trino = await startTrino({ workDir: dir, catalogs: { awsdatacatalog: lakeCatalogProperties(dir) } });
   startMs = Date.now() - started;
-  await writeSpeed();
 }, 240_000);
 
 afterAll(async () => {
@@ -210,7 +225,7 @@ describe('the named queries', () => {
 
   test('big_spenders_today adds up the partial sums and keeps totals over 1000', async () => {
     const rows = await run('big_spenders_today');
-    expect(rows.map((r) => [r.customer_id, r.txn_count, r.total_amount])).toEqual([['cust-a', 5, '1100.00']]);
+    expect(rows.map((r) => [r.customer_id, r.txn_count, r.total_amount])).toEqual([['cust-d', 2, '1100.00']]);
     expect(rows[0].hour_start).toBe(`${new Date(THIS_HOUR).toISOString().replace('T', ' ').replace('Z', '')} UTC`);
   });
 
@@ -233,7 +248,7 @@ describe('the named queries', () => {
   });
 
   test('top_cards_last_hour adds up the partial sums of the last hour, largest first', async () => {
-    expect((await run('top_cards_last_hour')).map((r) => [r.card_id, r.txn_count, r.total_amount])).toEqual([['card-b', 1, '500.00'], ['card-a', 3, '200.00']]);
+    expect((await run('top_cards_last_hour')).map((r) => [r.card_id, r.txn_count, r.total_amount])).toEqual([['card-d', 2, '1100.00'], ['card-a', 4, '450.00'], ['card-b', 2, '50.00']]);
   });
 });
 
@@ -272,21 +287,21 @@ describe('a batch run, as the batch layer runs it', () => {
     for (const statement of switchLambdaViewsSql(DB, { run: plan.run, watermarkMs: plan.watermarkMs })) await sql(statement);
     const count = async (name: string, where = 'true') => Number((await sql(`SELECT count(*) AS n FROM ${q(name)} WHERE dt >= '${FIRST_DAY}' AND ${where}`))[0].n);
     const batchCount = (view: BatchView) => count(`batch_${view}`, `run = '${plan.run}'`);
-    // Speed rows after the watermark: card-a's window (two partial sums, one row) and card-b's; cust-a's hour; two alerts.
-    expect(await count(lambdaViewName('spend_per_card_minute'))).toBe(await batchCount('spend_per_card_minute') + 2);
+    // Speed windows after the watermark: card-a's minute (three partial sums, one row), card-b's two, card-d's; cust-d's hour; two alerts.
+    expect(await count(lambdaViewName('spend_per_card_minute'))).toBe(await batchCount('spend_per_card_minute') + 4);
     expect(await count(lambdaViewName('spend_per_customer_hour'))).toBe(await batchCount('spend_per_customer_hour') + 1);
     expect(await count(lambdaViewName('alerts'))).toBe(await batchCount('alerts') + 2);
     expect(await count(lambdaViewName('card_velocity'))).toBe(await batchCount('card_velocity'));
     expect(await count(lambdaViewName('customer_sessions'))).toBe(await batchCount('customer_sessions'));
     const [cardA] = await sql(`SELECT txn_count, total_amount, hr FROM ${q(lambdaViewName('spend_per_card_minute'))} WHERE dt >= '${FIRST_DAY}' AND card_id = 'card-a'`);
-    expect(cardA).toEqual({ txn_count: 3, total_amount: '200.00', hr: hourOf(THIS_MINUTE - 10 * MINUTE) });
+    expect(cardA).toEqual({ txn_count: 4, total_amount: '450.00', hr: hourOf(T1) });
   });
 
   test('the revert to no run serves the speed layer alone', async () => {
     for (const statement of switchLambdaViewsSql(DB, NO_BATCH_RUN)) await sql(statement);
     const ids = async (view: BatchView, key: string) => (await sql(`SELECT ${key} AS k FROM ${q(lambdaViewName(view))} WHERE dt >= '${FIRST_DAY}'`)).map((r) => r.k).sort();
-    expect(await ids('spend_per_card_minute', 'card_id')).toEqual(['card-a', 'card-b', 'card-c']);
-    expect(await ids('spend_per_customer_hour', 'customer_id')).toEqual(['cust-a']);
+    expect(await ids('spend_per_card_minute', 'card_id')).toEqual(['card-a', 'card-b', 'card-b', 'card-c', 'card-d', 'card-e', 'card-e']);
+    expect(await ids('spend_per_customer_hour', 'customer_id')).toEqual(['cust-d']);
     expect((await ids('alerts', 'alert_id')).length).toBe(3);
     expect(await ids('card_velocity', 'card_id')).toEqual([]);
     expect(await ids('customer_sessions', 'customer_id')).toEqual([]);
