@@ -150,6 +150,15 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** `sh -c` script: run "$@" (the JVM), stop it when the parent pid ($1) is gone; SIGTERM to the group stops it too. */
+const WATCHDOG = [
+  'parent=$1; shift',
+  '"$@" & java=$!',
+  'trap \'kill -TERM $java 2>/dev/null; wait $java; exit 143\' TERM INT',
+  'while kill -0 "$parent" 2>/dev/null && kill -0 $java 2>/dev/null; do sleep 1; done',
+  'kill -TERM $java 2>/dev/null; wait $java',
+].join('\n');
+
 const properties = (values: Record<string, string>) => `${Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n')}\n`;
 
 function tail(file: string, lines = 30): string {
@@ -189,7 +198,11 @@ export async function startTrino(options: TrinoOptions): Promise<TrinoServer> {
     '-cp', path.join(install.libDir, '*'),
     'io.trino.server.TrinoServer',
   ];
-  const child: ChildProcess = spawn(path.join(install.javaHome, 'bin', 'java'), args, { detached: true, stdio: ['ignore', log, log] });
+  // In its own process group, under a watchdog shell that stops the JVM once this process is gone,
+  // however it went (a killed jest leaves no Trino behind).
+  const child: ChildProcess = spawn('sh', ['-c', WATCHDOG, 'trino-watchdog', String(process.pid), path.join(install.javaHome, 'bin', 'java'), ...args], {
+    detached: true, stdio: ['ignore', log, log],
+  });
   fs.closeSync(log);
   const pid = child.pid!;
   let exited = false;
