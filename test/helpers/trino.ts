@@ -201,7 +201,8 @@ export async function startTrino(options: TrinoOptions): Promise<TrinoServer> {
   // In its own process group, under a watchdog shell that stops the JVM once this process is gone,
   // however it went (a killed jest leaves no Trino behind).
   const child: ChildProcess = spawn('sh', ['-c', WATCHDOG, 'trino-watchdog', String(process.pid), path.join(install.javaHome, 'bin', 'java'), ...args], {
-    detached: true, stdio: ['ignore', log, log],
+    // cwd: Trino writes relative paths (var/log/http-request.log) there, inside the test's folder.
+    cwd: options.workDir, detached: true, stdio: ['ignore', log, log],
   });
   fs.closeSync(log);
   const pid = child.pid!;
