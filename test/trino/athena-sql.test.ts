@@ -188,19 +188,29 @@ describe('the Glue catalog as deployed', () => {
     expect(row).toEqual({ n: expected.raw.length + schemaInvalid.length, txns: firstDeliveries.length + schemaInvalid.length });
   });
 
-  // FINDING (expected failure until lib/constructs/athena-view.ts writes an owner): Athena engine v3 (Trino) runs a
-  // view as its definer unless the definition says runAsInvoker, and refuses a definer view without an owner:
-  // "INVALID_VIEW: Run-as identity must be set for a run-as definer view". Once the templates carry an owner this
-  // test passes, jest reports the `failing` test as a failure, and `test.failing` becomes `test`.
-  test.failing('every deployed view (serving_ and lambda_) reads as its Glue table defines it', async () => {
-    for (const view of views) await sql(`SELECT * FROM ${q(view.Name)} WHERE false`);
+  // FINDING: Athena engine v3 (Trino) runs a view as its definer unless the definition says runAsInvoker, and
+  // refuses a definer view without an owner: "INVALID_VIEW: Run-as identity must be set for a run-as definer view".
+  // lib/constructs/athena-view.ts writes none. The allow-list below is every deployed view; once the templates
+  // carry an owner this test fails naming the views that now read, and the list becomes [].
+  const VIEWS_KNOWN_TO_LACK_AN_OWNER: string[] = [...versionedTables(lakeTables()).map(servingViewName), ...BATCH_VIEWS.map(lambdaViewName)];
+
+  test('every deployed view (serving_ and lambda_) reads as its Glue table defines it, but those known to lack an owner', async () => {
+    const refused: string[] = [];
+    for (const view of views) {
+      try {
+        await sql(`SELECT * FROM ${q(view.Name)} WHERE false`);
+      } catch (error) {
+        expect(`${view.Name}: ${(error as Error).message}`).toMatch(/: INVALID_VIEW: Run-as identity must be set for a run-as definer view/);
+        refused.push(view.Name);
+      }
+    }
+    expect(refused.sort()).toEqual([...VIEWS_KNOWN_TO_LACK_AN_OWNER].sort());
   });
 
   test('the deployed views lack only an owner: given one, each definition reads, its columns as the Glue table lists them', async () => {
     expect(views.length).toBe(versionedTables(lakeTables()).length + BATCH_VIEWS.length);
     for (const view of views) {
       // Analysing the query checks the definition: its SQL, and its columns against the query's (a stale view fails).
-      await expect(sql(`SELECT * FROM ${q(view.Name)} WHERE false`)).rejects.toThrow(/INVALID_VIEW: Run-as identity must be set/);
       await sql(`SELECT * FROM ${q(`${view.Name}${OWNED_SUFFIX}`)} WHERE false`);
       const columns = await sql(`SHOW COLUMNS FROM ${q(`${view.Name}${OWNED_SUFFIX}`)}`);
       expect([view.Name, columns.map((c) => c.Column)]).toEqual([view.Name, view.StorageDescriptor.Columns.map((c) => c.Name)]);
