@@ -34,8 +34,8 @@ function hashOf(files: string[], extra: string): string {
 }
 
 /** A cached classpath if its key matches and every entry still exists. */
-function readCache(name: string, key: string): string[] | undefined {
-  const file = path.join(CLASSPATH_CACHE_DIR, `${name}.classpath`);
+function readCache(cacheDir: string, name: string, key: string): string[] | undefined {
+  const file = path.join(cacheDir, `${name}.classpath`);
   try {
     if (fs.readFileSync(`${file}.key`, 'utf8').trim() !== key) return undefined;
     const entries = fs.readFileSync(file, 'utf8').trim().split(path.delimiter).filter(Boolean);
@@ -50,12 +50,12 @@ function readCache(name: string, key: string): string[] | undefined {
  * is `-DincludeScope`, not `-Dmdep.includeScope`: maven-dependency-plugin 3.x
  * ignores the latter and silently returns the test scope (junit and all).
  */
-function resolve(name: string, key: string, pom: string, mavenArgs: string[], why: string): string[] {
+function resolve(cacheDir: string, name: string, key: string, pom: string, mavenArgs: string[], why: string): string[] {
   requireMaven(why);
-  fs.mkdirSync(CLASSPATH_CACHE_DIR, { recursive: true });
-  const file = path.join(CLASSPATH_CACHE_DIR, `${name}.classpath`);
+  fs.mkdirSync(cacheDir, { recursive: true });
+  const file = path.join(cacheDir, `${name}.classpath`);
   const tmp = `${file}.${process.pid}.tmp`;
-  process.stderr.write(`Resolving the ${name} classpath with Maven (once; cached in ${CLASSPATH_CACHE_DIR}) ...\n`);
+  process.stderr.write(`Resolving the ${name} classpath with Maven (once; cached in ${cacheDir}) ...\n`);
   const result = spawnSync('mvn', ['-B', '-q', '-ntp', '-f', pom, ...mavenArgs, 'dependency:build-classpath', `-Dmdep.outputFile=${tmp}`], {
     encoding: 'utf8',
   });
@@ -70,10 +70,34 @@ function resolve(name: string, key: string, pom: string, mavenArgs: string[], wh
   return entries;
 }
 
+/** What {@link pomClasspath} resolves: the files of a pom's dependencies (jars, or any other artifact type). */
+export interface PomClasspathRequest {
+  /** Cache entry name: `<cacheDir>/<name>.classpath`. */
+  readonly name: string;
+  readonly pom: string;
+  /** Where the cache entry is kept. @default sandbox/engines/maven/target */
+  readonly cacheDir?: string;
+  /** Extra Maven arguments, e.g. `-P<profile>`; part of the cache key. */
+  readonly mavenArgs?: string[];
+  /** What Maven is needed for, in the message when it is missing. */
+  readonly why: string;
+}
+
+/**
+ * The files of a pom's dependencies, resolved from Maven Central once and cached, keyed by the
+ * pom's hash and the arguments. Not only jars: a `tar.gz` or `zip` dependency is listed too, which
+ * is how test/trino's pom fetches the Trino server and plugins.
+ */
+export function pomClasspath(request: PomClasspathRequest): string[] {
+  const cacheDir = request.cacheDir ?? CLASSPATH_CACHE_DIR;
+  const mavenArgs = request.mavenArgs ?? [];
+  const key = hashOf([request.pom], mavenArgs.join(' '));
+  return readCache(cacheDir, request.name, key) ?? resolve(cacheDir, request.name, key, request.pom, mavenArgs, request.why);
+}
+
 /** The jars of one engine profile (kafka, s3proxy, flink-logging), resolved once. */
 export function engineClasspath(profile: EngineProfile): string[] {
-  const key = hashOf([ENGINES_POM], profile);
-  return readCache(profile, key) ?? resolve(profile, key, ENGINES_POM, [`-P${profile}`], `resolve the ${profile} jars from Maven Central`);
+  return pomClasspath({ name: profile, pom: ENGINES_POM, mavenArgs: [`-P${profile}`], why: `resolve the ${profile} jars from Maven Central` });
 }
 
 /**
@@ -86,7 +110,7 @@ export function engineClasspath(profile: EngineProfile): string[] {
  */
 export function flinkDependencyClasspath(): string[] {
   const key = hashOf([FLINK_APPS_POM], 'flink-runtime');
-  const entries = readCache('flink-runtime', key) ?? resolve('flink-runtime', key, FLINK_APPS_POM, ['-DincludeScope=compile'], 'resolve the Flink runtime jars');
+  const entries = readCache(CLASSPATH_CACHE_DIR, 'flink-runtime', key) ?? resolve(CLASSPATH_CACHE_DIR, 'flink-runtime', key, FLINK_APPS_POM, ['-DincludeScope=compile'], 'resolve the Flink runtime jars');
   // slf4j-api 1.7 from here would hide the slf4j 2 binding, and the job would log nothing.
   return entries.filter((entry) => !/[\\/]org[\\/](slf4j|apache[\\/]logging[\\/]log4j)[\\/]/.test(entry));
 }
