@@ -1,4 +1,4 @@
-import { ArnFormat, Aws, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -9,6 +9,7 @@ import { type PlatformConfig, removalPolicyFor } from '../config';
 import { acknowledge, AS_PRINTED } from '../constructs/acknowledge';
 import { encryptedExecutionLog } from '../constructs/state-machine-tasks';
 import type { IEventLog } from '../constructs/event-log';
+import { grantDescribeLogGroups } from '../constructs/flink-application';
 import { catchUpLagFor, KappaReplay, ServingView, versionedTables } from '../constructs/reprocessing';
 import { lakeTables } from '../lake-catalog';
 import { CARD_PROFILES_PREFIX, LakePrefix } from '../lake-layout';
@@ -108,7 +109,7 @@ export class ReprocessingStack extends Stack {
       [`AwsSolutions-IAM5[Resource::${applicationsAsPrinted}]`]:
         'The replay creates, starts, stops and deletes applications of versions known only at run time; the grant names this platform\'s stream applications and leaves only the version open.',
       'AwsSolutions-IAM5[Resource::*]':
-        'CloudWatch GetMetricData, X-Ray trace delivery and the CloudWatch Logs delivery APIs behind Step Functions logging have no resource-level permissions.',
+        'Managed Flink CreateApplication (the replay passes only its replay role), CloudWatch GetMetricData, X-Ray trace delivery and the CloudWatch Logs delivery APIs behind Step Functions logging have no resource-level permissions.',
     });
     // The results bucket's ARN reaches this stack as a cross-stack reference, which exists only once the app is
     // prepared; cdk-nag prints the finding with it, so the acknowledgment is named then (validations run after).
@@ -151,14 +152,7 @@ export class ReprocessingStack extends Stack {
       resources: [`arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${application.logGroup.logGroupName}:log-stream:${logStream.logStreamName}`],
     }));
     role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:DescribeLogStreams'], resources: [application.logGroup.logGroupArn] }));
-    role.addToPolicy(new iam.PolicyStatement({
-      actions: ['logs:DescribeLogGroups'],
-      resources: [this.formatArn({ service: 'logs', resource: 'log-group', arnFormat: ArnFormat.COLON_RESOURCE_NAME, resourceName: '*' })],
-    }));
-    acknowledge(role, {
-      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*]':
-        'DescribeLogGroups lists log groups: it has no resource-level scope narrower than every log group of the account and Region.',
-    });
+    grantDescribeLogGroups(role);
     (streamProcessing.node.findChild('Key') as kms.Key).grant(role, 'kms:DescribeKey', 'kms:Decrypt', 'kms:GenerateDataKey');
     // Any version's enhanced fan-out consumer, where the log uses them: the replay names its own after its application.
     eventLog.flinkSource(role, { consumerName: `${config.name}-stream-v*` });

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ArnFormat, Aws, type CfnResource, CustomResource, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, type CfnResource, CustomResource, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -143,6 +143,17 @@ export function grantFlinkKeyToOperator(grantee: iam.IGrantable, key: kms.IKey, 
  * key, CloudWatch logging, and optionally a custom resource that starts it on
  * deploy with a chosen restore policy, which CloudFormation does not do.
  */
+/**
+ * As Managed Flink's logging setup and CDK's own Flink construct grant it: the service lists log groups to find
+ * its own. DescribeLogGroups has no resource type in the Service Authorization Reference
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html), so it is
+ * granted on "*" (a grant on `log-group:*` would never match).
+ */
+export function grantDescribeLogGroups(role: iam.IRole): void {
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['logs:DescribeLogGroups'], resources: ['*'] }));
+  acknowledge(role, { 'AwsSolutions-IAM5[Resource::*]': 'logs:DescribeLogGroups lists log groups and supports no resource-level permissions.' });
+}
+
 export class FlinkApplication extends Construct {
   public readonly application: kda.CfnApplication;
   public readonly applicationName: string;
@@ -180,15 +191,7 @@ export class FlinkApplication extends Construct {
     const logStreamArn = `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${this.logGroup.logGroupName}:log-stream:${logStream.logStreamName}`;
     this.role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:PutLogEvents'], resources: [logStreamArn] }));
     this.role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:DescribeLogStreams'], resources: [this.logGroup.logGroupArn] }));
-    // As Managed Flink's logging setup and CDK's own Flink construct grant it: the service lists log groups to find its own.
-    this.role.addToPolicy(new iam.PolicyStatement({
-      actions: ['logs:DescribeLogGroups'],
-      resources: [Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', arnFormat: ArnFormat.COLON_RESOURCE_NAME, resourceName: '*' })],
-    }));
-    acknowledge(this.role, {
-      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*]':
-        'DescribeLogGroups lists log groups: it has no resource-level scope narrower than every log group of the account and Region.',
-    });
+    grantDescribeLogGroups(this.role);
 
     const keyApplications = props.keyApplications ?? props.applicationName;
     const covers = new RegExp(`^${keyApplications.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);

@@ -408,9 +408,13 @@ export class KappaReplay extends Construct {
     const allow = (actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
       this.role.addToPolicy(new iam.PolicyStatement({ actions, resources, conditions }));
     allow(
-      ['kinesisanalytics:DescribeApplication', 'kinesisanalytics:CreateApplication', 'kinesisanalytics:StartApplication', 'kinesisanalytics:StopApplication', 'kinesisanalytics:DeleteApplication', 'kinesisanalytics:TagResource'],
+      ['kinesisanalytics:DescribeApplication', 'kinesisanalytics:StartApplication', 'kinesisanalytics:StopApplication', 'kinesisanalytics:DeleteApplication', 'kinesisanalytics:TagResource'],
       [applicationsArn],
     );
+    // CreateApplication has no resource type in the Service Authorization Reference
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesisanalyticsv2.html): a grant
+    // on the application ARN never matches. What the new application may do is bounded by the one role it may pass.
+    allow(['kinesisanalytics:CreateApplication'], ['*']);
     allow(['iam:PassRole'], [props.replayRole.roleArn], { StringEquals: { 'iam:PassedToService': 'kinesisanalytics.amazonaws.com' } });
     // Creating and starting an application encrypted with a customer-managed key acts on the key as the caller.
     grantFlinkKeyToOperator(this.role, props.flinkKey, `${props.name}-stream-v*`);
