@@ -143,6 +143,8 @@ describe('the Kinesis property groups the stacks synthesize, read by the jar\'s 
       'aws.region': REGION,
       'stream.arn': STREAM_ARN,
       'source.reader.type': 'POLLING',
+      // One GetRecords a second on an idle shard, leaving the shard's 5 reads/s for the speed layer and the archive.
+      'source.reader.empty-records-fetch-interval': '1 s',
       'source.init.position': 'TRIM_HORIZON',
     });
   });
