@@ -112,6 +112,47 @@ class KinesisJobTest {
         assertThat(streamedAlertIds("alerts")).isEqualTo(sample.labelledAlertIds());
     }
 
+    @Test
+    void aReplayStartsAtItsTimestampAndAnEnhancedFanOutReaderReadsTheSameStream() throws Exception {
+        Sample sample = SampleGenerator.generate(new SampleGenerator.Options(12, 40, 1, 0, 0, 0, 0));
+        String source = KINESIS.createStream("replayed", 2);
+        List<String> lines = sample.lines();
+        List<String> before = lines.subList(0, lines.size() / 2);
+        List<String> after = lines.subList(lines.size() / 2, lines.size());
+        KINESIS.put("replayed", before, KinesisJobTest::partitionKey, line -> null);
+        // Arrival timestamps are kinesis-local's clock in milliseconds; leave a clear gap around the start.
+        Thread.sleep(1_500);
+        Instant start = Instant.now();
+        Thread.sleep(1_500);
+        List<String> trailers = putWithTrailers("replayed", after);
+        Path profiles = workDir.resolve("profiles.csv");
+        Files.write(profiles, SampleGenerator.profileCsv(40));
+
+        List<String> expected = concat(after.stream().map(KinesisJobTest::txnId).toList(), trailers);
+        Path replayLake = workDir.resolve("replay");
+        runUntil(kinesisJob(source, replayLake, profiles, Map.of("start.timestamp", start.toString()), Map.of()),
+                UnaryOperator.identity(),
+                () -> LakeReader.rows(replayLake, "enriched_transactions").size() >= expected.size());
+        assertThat(LakeReader.rows(replayLake, "enriched_transactions")).extracting(r -> r.get("txn_id"))
+                .as("a replay from %s reads what arrived after it, and nothing before", start)
+                .containsExactlyInAnyOrderElementsOf(expected);
+
+        // The EFO reader, as prod configures it: registers its consumer and subscribes to every shard.
+        List<String> all = concat(lines.stream().map(KinesisJobTest::txnId).toList(), trailers);
+        Path efoLake = workDir.resolve("efo");
+        Map<String, Properties> efo = kinesisJob(source, efoLake, profiles, Map.of(), Map.of());
+        efo.get("Kinesis").setProperty("efo.consumer.name", "tributary-stream-v1");
+        java.util.concurrent.atomic.AtomicBoolean registered = new java.util.concurrent.atomic.AtomicBoolean();
+        runUntil(efo, UnaryOperator.identity(), () -> {
+            registered.compareAndSet(false, KINESIS.client().listStreamConsumers(b -> b.streamARN(source)).consumers()
+                    .stream().anyMatch(c -> c.consumerName().equals("tributary-stream-v1")));
+            return registered.get() && LakeReader.rows(efoLake, "enriched_transactions").size() >= all.size();
+        });
+        assertThat(LakeReader.rows(efoLake, "enriched_transactions")).extracting(r -> r.get("txn_id"))
+                .as("the EFO reader from the trim horizon reads every record once")
+                .containsExactlyInAnyOrderElementsOf(all);
+    }
+
     /** The property groups of a Kinesis-sourced run, as the stacks and the sandbox give them. */
     private static Map<String, Properties> kinesisJob(String streamArn, Path lake, Path profiles,
                                                       Map<String, String> source, Map<String, String> alerts) {
