@@ -159,7 +159,7 @@ async function produce(options: CommonOptions & RunFlags) {
     config,
     supervisor: new Supervisor(settings),
     log: openLog(settings),
-    flink: flinkRunning ? { running: true, version, consumerGroup: flinkConsumerGroup(version) } : { running: false, reason: 'not running in this sandbox' },
+    flink: flinkRunning ? { running: true, version, consumerGroup: settings.log === 'kafka' ? flinkConsumerGroup(version) : undefined } : { running: false, reason: 'not running in this sandbox' },
     startupMs: {},
   };
   try {
@@ -187,7 +187,7 @@ async function status(options: CommonOptions) {
   const flinkRunning = records.some((r) => r.name.startsWith(FLINK_PROCESS) && isStillOurs(r));
   const progress = await readProgress({
     settings,
-    flink: flinkRunning ? { running: true, consumerGroup: flinkConsumerGroup(version) } : { running: false },
+    flink: flinkRunning ? { running: true, version } : { running: false },
   });
   console.log(`  ${progressLine(0, 0, progress, flinkRunning).replace(/^in 0\/0 \| /, '')}`);
   for (const worker of WORKERS) {
@@ -217,7 +217,6 @@ async function query(sql: string, options: CommonOptions & { json?: boolean }) {
 /** Start (resuming), replay from a timestamp into the next version, switch serving, retire the old one. */
 async function replayCommand(options: CommonOptions & { from: string; reason?: string; keepRunning?: boolean; profile?: string }) {
   const settings = settingsFrom(options);
-  if (settings.log !== 'kafka') throw new InvalidArgumentError('replay runs the Flink job, which this machine has for --log kafka only (see docs/sandbox.md).');
   console.log(`Starting the sandbox in ${settings.home} to replay (serving v=${served(settings)}) ...`);
   const sandbox = await startSandbox(settings, { profile: options.profile, onProgress: (message) => console.log(`  ${message}`) });
   sandbox.supervisor.handleSignals(() => console.log('\nStopping every process of the sandbox ...'));

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureFlinkJar } from '../lib/constructs/flink-application/flink-jar';
-import { flinkProfiles, isStillOurs, type Supervisor } from './engines';
+import { isStillOurs, type Supervisor } from './engines';
 import { openLakeSql } from './serving/lake-sql';
 import { servingVersion, switchServingVersion } from './serving/version';
 import { flinkConsumerGroup, flinkLag, flinkProcessName, LOCAL_CHECKPOINT_INTERVAL_MS, startFlinkVersion, type Sandbox } from './session';
@@ -63,9 +63,6 @@ function parseFrom(from: string): string {
 export async function replay(sandbox: Sandbox, options: ReplayOptions): Promise<ReplayResult> {
   const out = options.out ?? ((line: string) => console.log(line));
   const { settings, config, supervisor } = sandbox;
-  if (settings.log !== 'kafka') {
-    throw new ReplayError('replay needs the Flink job, which runs on --log kafka only on this machine (see docs/sandbox.md)');
-  }
   const from = parseFrom(options.from);
   const current = servingVersion(settings, config).version;
   const next = current + 1;
@@ -77,7 +74,7 @@ export async function replay(sandbox: Sandbox, options: ReplayOptions): Promise<
   const result = (ok: boolean, serving: number, error?: string) => rowsPerVersion(sandbox, [current, next]).then((rows) => ({ ok, from: current, to: next, serving, steps, error, rows }));
 
   out(`Replaying the log from ${from} into v=${next}; v=${current} serves until the switch.`);
-  const jar = ensureFlinkJar(flinkProfiles(settings)).path;
+  const jar = ensureFlinkJar().path;
   const interval = options.checkpointIntervalMs ?? sandbox.flink.checkpointIntervalMs ?? LOCAL_CHECKPOINT_INTERVAL_MS;
   try {
     await startFlinkVersion(supervisor, settings, config, { version: next, startTimestamp: from, checkpointIntervalMs: options.checkpointIntervalMs }, jar);
@@ -96,7 +93,7 @@ export async function replay(sandbox: Sandbox, options: ReplayOptions): Promise<
   step('switch', `serving_* views now read v=${next} (one atomic rename of ${sandboxDirs(settings).home}/serving/version.json)`);
   await supervisor.stop(flinkProcessName(current));
   step('retire', `stopped ${flinkProcessName(current)}; v=${current} data kept for rollback`);
-  sandbox.flink = { ...sandbox.flink, running: true, version: next, consumerGroup: flinkConsumerGroup(next), checkpointIntervalMs: interval };
+  sandbox.flink = { ...sandbox.flink, running: true, version: next, consumerGroup: settings.log === 'kafka' ? flinkConsumerGroup(next) : undefined, checkpointIntervalMs: interval };
   return result(true, next);
 }
 
@@ -117,7 +114,7 @@ async function waitCaughtUp(
     const record = supervisor.running().find((r) => r.name === name);
     if (!record || !isStillOurs(record)) throw new ReplayError(`the replay job ${name} stopped before it caught up (its log: ${sandboxDirs(sandbox.settings).logs}/${name}.log)`);
     if (Date.now() > deadline) throw new ReplayError(`the replay job did not catch up within ${options.timeoutSeconds ?? 600} s (lag ${lag ?? 'unknown'})`);
-    lag = await flinkLag(sandbox.settings, flinkConsumerGroup(version), sandbox.log).catch(() => undefined);
+    lag = await flinkLag(sandbox.settings, version, sandbox.log).catch(() => undefined);
     streak = lag !== undefined && lag <= maxLag ? streak + 1 : 0;
     await sleep(1000);
   }

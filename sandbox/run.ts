@@ -5,7 +5,7 @@ import type { PlatformConfig } from '../lib/config';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateWorkload, readRecordedFile, writeRun, type GeneratedWorkload, type Workload, type WorkloadOptions } from './generator';
 import { produceAtRate } from './produce';
-import { flinkLag, LOCAL_CHECKPOINT_INTERVAL_MS, type Sandbox } from './session';
+import { flinkLag, flinkLagUnit, LOCAL_CHECKPOINT_INTERVAL_MS, type Sandbox } from './session';
 import { sandboxDirs } from './settings';
 import { formatSummary, summarizeRun, type RunSummary } from './summary';
 import { readStatus } from './workers/status';
@@ -63,6 +63,8 @@ interface Progress {
   archiveBuffered?: number;
   archiveRows?: number;
   flinkLag?: number;
+  /** records (Kafka) or ms behind the stream's end (Kinesis). */
+  flinkLagUnit?: string;
   deadLettered?: number;
   alerts?: number;
 }
@@ -80,7 +82,7 @@ const sumLag = (units: unknown): number | undefined => {
 export async function readProgress(sandbox: Pick<Sandbox, 'settings' | 'flink'> & Partial<Pick<Sandbox, 'log'>>): Promise<Progress> {
   const speed = readStatus(sandbox.settings, 'speed-layer')?.counters as Record<string, unknown> | undefined;
   const archive = readStatus(sandbox.settings, 'raw-archive')?.counters as Record<string, unknown> | undefined;
-  const lag = sandbox.flink.running && sandbox.flink.consumerGroup ? await flinkLag(sandbox.settings, sandbox.flink.consumerGroup, sandbox.log).catch(() => undefined) : undefined;
+  const lag = sandbox.flink.running && sandbox.flink.version !== undefined ? await flinkLag(sandbox.settings, sandbox.flink.version, sandbox.log).catch(() => undefined) : undefined;
   return {
     speedLag: sumLag(speed?.units),
     speedRead: speed?.recordsRead as number | undefined,
@@ -90,6 +92,7 @@ export async function readProgress(sandbox: Pick<Sandbox, 'settings' | 'flink'> 
     archiveBuffered: archive?.bufferedRecords as number | undefined,
     archiveRows: archive?.rowsArchived as number | undefined,
     flinkLag: lag,
+    flinkLagUnit: flinkLagUnit(sandbox.settings),
   };
 }
 
@@ -106,7 +109,7 @@ export function progressLine(sent: number, total: number, p: Progress, flinkRunn
     `in ${sent}/${total}`,
     `speed: read ${show(p.speedRead)} lag ${show(p.speedLag)} alerts ${show(p.alerts)} dead-lettered ${show(p.deadLettered)}`,
     `archive: rows ${show(p.archiveRows)} buffered ${show(p.archiveBuffered)} lag ${show(p.archiveLag)}`,
-    flinkRunning ? `flink: lag ${show(p.flinkLag)}` : 'flink: off',
+    flinkRunning ? `flink: lag ${show(p.flinkLag)}${p.flinkLagUnit === 'ms' ? ' ms' : ''}` : 'flink: off',
   ].join(' | ');
 }
 
@@ -173,8 +176,9 @@ export async function runWorkload(sandbox: Sandbox, options: RunOptions): Promis
   }
   const isDrained = drained(progress, sandbox.flink.running);
   if (isDrained && sandbox.flink.running) {
-    // The job commits its Kafka offsets on a checkpoint, but the watermark that follows the last record,
-    // and the windows it closes, reach the lake with the next one.
+    // On Kafka the job commits its offsets on a checkpoint; on Kinesis the lag is 0 once it has read every shard
+    // to its end. Either way the watermark that follows the last record, and the windows it closes, reach the
+    // lake with the next checkpoints.
     const interval = sandbox.flink.checkpointIntervalMs ?? LOCAL_CHECKPOINT_INTERVAL_MS;
     out(`Waiting ${((2 * interval) / 1000).toFixed(0)} s for the stream job's next checkpoints to commit the windows the last watermark closed.`);
     await sleep(2 * interval);

@@ -6,11 +6,11 @@ import { ensureFlinkJar } from '../lib/constructs/flink-application/flink-jar';
 import type { PlatformConfig } from '../lib/config';
 import { CARD_PROFILES_PREFIX } from '../lib/lake-layout';
 import { streamJobPropertyGroups } from '../lib/stream-job-properties';
-import { flinkProfiles, processMarker, s3ClientConfig, startEngines, startFlinkJob, Supervisor } from './engines';
+import { processMarker, s3ClientConfig, startEngines, startFlinkJob, Supervisor } from './engines';
 import type { CardProfile } from './generator';
 import { KafkaLog, openLog, type LocalLog } from './log';
 import { sandboxPlatformConfig } from './platform-config';
-import { endpoint, sandboxDirs, type SandboxSettings } from './settings';
+import { endpoint, sandboxDirs, streamArn, type SandboxSettings } from './settings';
 import { servingVersion } from './serving/version';
 import { WORKERS, type WorkerName } from './workers/main';
 
@@ -31,7 +31,7 @@ export interface FlinkState {
   running: boolean;
   /** Why the Flink path is not running, when it is not. */
   reason?: string;
-  /** The consumer group the job commits its Kafka offsets to on each checkpoint. */
+  /** The consumer group the job commits its Kafka offsets to on each checkpoint (Kafka only). */
   consumerGroup?: string;
   /** How often the job checkpoints, which is when its file sinks commit what it wrote. */
   checkpointIntervalMs?: number;
@@ -120,21 +120,49 @@ const FLINK_ID_PREFIX = 'tributary-stream';
 
 /**
  * The property groups of a local Flink run: the deployed Job/Alerts groups with a local lake and this
- * output version, the local Kafka log, and for a replay the timestamp to start reading from.
+ * output version, the local log (Kafka, or the kinesis-local stream as KinesisEventLog.flinkSource gives
+ * it, with enhanced fan-out when the profile has it), and for a replay the timestamp to start reading from.
  */
 export function flinkPropertyGroups(settings: SandboxSettings, config: PlatformConfig, version: number, startTimestamp?: string) {
   const groups = streamJobPropertyGroups(
     { ...config, streamProcessing: { ...config.streamProcessing, outputVersion: version } },
     `file://${sandboxDirs(settings).lake}`,
   );
-  return [
-    ...Object.entries(groups).map(([id, map]) => ({ PropertyGroupId: id, PropertyMap: map })),
-    { PropertyGroupId: 'Source', PropertyMap: { type: 'kafka', ...(startTimestamp ? { 'start.timestamp': startTimestamp } : {}) } },
-    {
-      PropertyGroupId: 'Kafka',
-      PropertyMap: { 'bootstrap.servers': `127.0.0.1:${settings.ports.kafka}`, topic: settings.streamName, auth: 'none', 'id.prefix': FLINK_ID_PREFIX },
-    },
-  ];
+  const start = startTimestamp ? { 'start.timestamp': startTimestamp } : {};
+  const source =
+    settings.log === 'kinesis'
+      ? [
+          { PropertyGroupId: 'Source', PropertyMap: { type: 'kinesis', ...start } },
+          {
+            PropertyGroupId: 'Kinesis',
+            PropertyMap: {
+              'aws.region': settings.region,
+              'stream.arn': streamArn(settings),
+              ...(config.eventLog.kinesis.enhancedFanOut ? { 'efo.consumer.name': `${config.name}-stream-v${version}` } : {}),
+            },
+          },
+        ]
+      : [
+          { PropertyGroupId: 'Source', PropertyMap: { type: 'kafka', ...start } },
+          {
+            PropertyGroupId: 'Kafka',
+            PropertyMap: { 'bootstrap.servers': `127.0.0.1:${settings.ports.kafka}`, topic: settings.streamName, auth: 'none', 'id.prefix': FLINK_ID_PREFIX },
+          },
+        ];
+  return [...Object.entries(groups).map(([id, map]) => ({ PropertyGroupId: id, PropertyMap: map })), ...source];
+}
+
+/**
+ * The job's AWS SDK reaches kinesis-local through the SDK's standard settings, as the handlers do
+ * (AWS_ENDPOINT_URL_<SERVICE>): the job has no local branch.
+ */
+export function flinkEnvironment(settings: SandboxSettings): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_KINESIS: endpoint(settings.ports.kinesis),
+    AWS_REGION: settings.region,
+    AWS_ACCESS_KEY_ID: settings.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: settings.credentials.secretAccessKey,
+  };
 }
 
 export interface FlinkJobStart {
@@ -155,30 +183,17 @@ export async function startFlinkVersion(supervisor: Supervisor, settings: Sandbo
   fs.writeFileSync(propertiesFile, `${JSON.stringify(flinkPropertyGroups(settings, config, job.version, job.startTimestamp), null, 2)}\n`);
   const extraArgs = ['--checkpoints', path.join(dir, 'checkpoints')];
   if (job.checkpointIntervalMs) extraArgs.push('--checkpoint-interval-ms', String(job.checkpointIntervalMs));
-  return startFlinkJob(supervisor, settings, { name: flinkProcessName(job.version), propertiesFile, extraArgs, jar });
+  return startFlinkJob(supervisor, settings, { name: flinkProcessName(job.version), propertiesFile, extraArgs, jar, env: flinkEnvironment(settings) });
 }
 
 async function startFlink(supervisor: Supervisor, sandbox: Omit<Sandbox, 'flink'>, options: StartOptions): Promise<FlinkState> {
   const { settings, config } = sandbox;
   if (options.flink === false) return { running: false, reason: 'not started (--no-flink)' };
-  const jar = ensureFlinkJar(flinkProfiles(settings));
-  if (settings.log === 'kinesis') {
-    const missing = jar.missing.find((m) => m.profile === 'kinesis');
-    if (missing) {
-      return {
-        running: false,
-        reason:
-          "the Flink jar has no Kinesis connector: this machine's Maven repository lacks " +
-          `${/Could not find artifact (\S+)/.exec(missing.reason)?.[1] ?? 'flink-connector-aws-kinesis-streams'}. ` +
-          'The stream path runs on --log kafka; see docs/sandbox.md.',
-      };
-    }
-    return { running: false, reason: 'the sandbox runs the Flink job on the Kafka log only; see docs/sandbox.md' };
-  }
+  const jar = ensureFlinkJar();
   const version = servingVersion(settings, config).version;
   const checkpointIntervalMs = options.flinkCheckpointIntervalMs ?? LOCAL_CHECKPOINT_INTERVAL_MS;
   await startFlinkVersion(supervisor, settings, config, { version, checkpointIntervalMs: options.flinkCheckpointIntervalMs }, jar.path);
-  return { running: true, version, consumerGroup: flinkConsumerGroup(version), checkpointIntervalMs };
+  return { running: true, version, consumerGroup: settings.log === 'kafka' ? flinkConsumerGroup(version) : undefined, checkpointIntervalMs };
 }
 
 /**
@@ -232,16 +247,63 @@ export async function startSandbox(settings: SandboxSettings, options: StartOpti
 const ms = (value: number | undefined) => (value === undefined ? '?' : `${(value / 1000).toFixed(1)} s`);
 
 /**
- * Records on the Kafka log the Flink job has not committed yet (it commits on each checkpoint). Pass the
- * sandbox's own log to reuse its connection; without one, a connection is opened for this call.
+ * How far the stream job writing `version` is behind the log. On Kafka: records its consumer group has not
+ * committed yet (it commits on each checkpoint). On Kinesis, which keeps no consumer positions: the largest
+ * `millisBehindLatest` of the job's shard readers (the Kinesis source's own metric, read from the job's
+ * REST API), 0 once every shard has been read to its end. Undefined while unknown. Pass the sandbox's own
+ * log to reuse its connection; without one, a connection is opened for this call.
  */
-export async function flinkLag(settings: SandboxSettings, consumerGroup: string, log?: LocalLog): Promise<number | undefined> {
-  if (settings.log !== 'kafka') return undefined;
-  if (log instanceof KafkaLog) return log.groupLag(consumerGroup);
+export async function flinkLag(settings: SandboxSettings, version: number, log?: LocalLog): Promise<number | undefined> {
+  if (settings.log === 'kinesis') return kinesisReaderLag(settings, version);
+  const group = flinkConsumerGroup(version);
+  if (log instanceof KafkaLog) return log.groupLag(group);
   const own = new KafkaLog(settings);
   try {
-    return await own.groupLag(consumerGroup);
+    return await own.groupLag(group);
   } finally {
     await own.close();
   }
+}
+
+/** What flinkLag counts: records on Kafka, milliseconds behind the stream's end on Kinesis. */
+export function flinkLagUnit(settings: SandboxSettings): string {
+  return settings.log === 'kinesis' ? 'ms' : 'records';
+}
+
+/** The job's REST address, from the last line its local MiniCluster logged about it (`logs/<process>.log`). */
+function restAddress(settings: SandboxSettings, version: number): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(sandboxDirs(settings).logs, `${flinkProcessName(version)}.log`), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const matches = [...text.matchAll(/Rest endpoint listening at ([^\s:]+):(\d+)/g)];
+  const last = matches[matches.length - 1];
+  return last ? `http://${last[1] === 'localhost' ? '127.0.0.1' : last[1]}:${last[2]}` : undefined;
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return (await response.json()) as T;
+}
+
+async function kinesisReaderLag(settings: SandboxSettings, version: number): Promise<number | undefined> {
+  const base = restAddress(settings, version);
+  if (!base) return undefined;
+  const { jobs } = await getJson<{ jobs: { jid: string; state: string }[] }>(`${base}/jobs/overview`);
+  const job = jobs.find((j) => j.state === 'RUNNING');
+  if (!job) return undefined;
+  const { vertices } = await getJson<{ vertices: { id: string; name: string }[] }>(`${base}/jobs/${job.jid}`);
+  const source = vertices.find((v) => v.name.startsWith('Source: events'));
+  if (!source) return undefined;
+  const metrics = `${base}/jobs/${job.jid}/vertices/${source.id}/subtasks/metrics`;
+  const ids = (await getJson<{ id: string }[]>(metrics)).map((m) => m.id).filter((id) => id.endsWith('.millisBehindLatest'));
+  if (ids.length === 0) return undefined;
+  const values = await getJson<{ id: string; max: number }[]>(`${metrics}?get=${ids.map(encodeURIComponent).join(',')}&agg=max`);
+  const lags = values.map((v) => Number(v.max));
+  // -1 until a shard's reader has fetched once.
+  if (lags.length < ids.length || lags.some((lag) => !(lag >= 0))) return undefined;
+  return Math.max(...lags);
 }

@@ -1,7 +1,6 @@
-import { KinesisEventLog } from '../lib/constructs/event-log';
 import { ensureFlinkJar } from '../lib/constructs/flink-application';
 
 /** Builds the Flink jar once, before any worker synthesizes, so parallel workers never race a Maven build. */
 export default function globalSetup(): void {
-  ensureFlinkJar(KinesisEventLog.FLINK_MAVEN_PROFILES);
+  ensureFlinkJar();
 }

@@ -20,8 +20,7 @@ import { generateWorkload } from '../../sandbox/generator';
 import { sandboxPlatformConfig } from '../../sandbox/platform-config';
 import { runWorkload } from '../../sandbox/run';
 import { ensureFlinkJar } from '../../lib/constructs/flink-application/flink-jar';
-import { flinkProfiles } from '../../sandbox/engines';
-import { flinkConsumerGroup, flinkLag, flinkProcessName, startFlinkVersion, startSandbox, type Sandbox } from '../../sandbox/session';
+import { flinkLag, flinkProcessName, startFlinkVersion, startSandbox, type Sandbox } from '../../sandbox/session';
 import { REPO, testSettings } from '../../test/helpers/sandbox';
 
 const arg = (name: string, fallback: number) => {
@@ -50,12 +49,12 @@ async function main(): Promise<void> {
     if (!live.drained) throw new Error('the live run did not catch up; the replay would race it');
 
     console.log(`Replay from ${replayFrom} into v=2 ...`);
-    const jar = ensureFlinkJar(flinkProfiles(settings)).path;
+    const jar = ensureFlinkJar().path;
     await startFlinkVersion(sandbox.supervisor, settings, config, { version: 2, startTimestamp: replayFrom, checkpointIntervalMs: CHECKPOINT_MS }, jar);
     const running = Date.now();
     let caughtUp: number | undefined;
     while (Date.now() - running < 600_000) {
-      const lag = await flinkLag(settings, flinkConsumerGroup(2)).catch(() => undefined);
+      const lag = await flinkLag(settings, 2).catch(() => undefined);
       // The group's first commit comes with the first checkpoint; until then the lag is the whole log.
       if (lag === 0) {
         caughtUp = Date.now();

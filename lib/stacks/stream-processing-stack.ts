@@ -1,9 +1,9 @@
-import { Annotations, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
-import { type PlatformConfig, removalPolicyFor } from '../config';
+import { DEFAULT_PROFILE, type PlatformConfig, removalPolicyFor } from '../config';
 import type { IEventLog } from '../constructs/event-log';
-import { ensureFlinkJar, FlinkApplication, type FlinkJar } from '../constructs/flink-application';
+import { ensureFlinkJar, FlinkApplication, type FlinkJar, requireFlinkConnector } from '../constructs/flink-application';
 import { CARD_PROFILES_PREFIX, LakePrefix } from '../lake-layout';
 import { streamJobPropertyGroups } from '../stream-job-properties';
 import { type LakeStack, lakeBucketName } from './lake-stack';
@@ -12,7 +12,7 @@ export interface StreamProcessingStackProps extends StackProps {
   readonly config: PlatformConfig;
   readonly eventLog: IEventLog;
   readonly lake: LakeStack;
-  /** The Flink jar. @default - built from flink-apps/ with the connectors the event log needs, when missing or stale */
+  /** The Flink jar; synth fails when it lacks the event log's connector. @default - built from flink-apps/ when missing or stale */
   readonly jar?: FlinkJar;
 }
 
@@ -40,15 +40,9 @@ export class StreamProcessingStack extends Stack {
       removalPolicy,
     });
 
-    const jar = props.jar ?? ensureFlinkJar(props.eventLog.flinkMavenProfiles);
-    for (const { profile, reason } of jar.missing) {
-      // Deploying would succeed and the job would then fail to start: say so at every synth.
-      Annotations.of(this).addWarningV2(
-        'tributary:flink-connector-missing',
-        `The Flink jar was built without its '${profile}' connector, so the job cannot read this event log and will fail to start once deployed. ` +
-          `Maven said: ${reason}. Build on a machine whose Maven repository has the connector (mvn -f flink-apps/pom.xml -P${profile} package).`,
-      );
-    }
+    const jar = props.jar ?? ensureFlinkJar();
+    // A jar without the log's connector would deploy a job that fails on start: refuse to synthesize it.
+    requireFlinkConnector(jar, props.eventLog.flinkConnector, String(this.node.tryGetContext('profile') ?? DEFAULT_PROFILE));
 
     this.application = new FlinkApplication(this, 'StreamJob', {
       applicationName: `${config.name}-stream-v${stream.outputVersion}`,

@@ -15,15 +15,6 @@ import { ProcessRecord, Supervisor, processMarker } from './supervisor';
  */
 
 /**
- * The jar's optional connectors per log: the `kinesis` Maven profile of
- * flink-apps/pom.xml for Kinesis (KinesisEventLog.FLINK_MAVEN_PROFILES; not
- * imported here, as that module loads aws-cdk-lib), none for Kafka.
- */
-export function flinkProfiles(settings: SandboxSettings): string[] {
-  return settings.log === 'kinesis' ? ['kinesis'] : [];
-}
-
-/**
  * What the job graph logs when the job is scheduled, `Job <name> (<id>) switched
  * from state CREATED to RUNNING.` (DefaultExecutionGraph, through the logger of
  * the ExecutionGraph interface).
@@ -37,10 +28,12 @@ export interface FlinkJobOptions {
   propertiesFile: string;
   /** Further job arguments, e.g. `['--checkpoints', dir, '--checkpoint-interval-ms', '5000']`. */
   extraArgs?: string[];
-  /** The shaded jar. Default: built or reused by ensureFlinkJar with the log's profiles. */
+  /** The shaded jar. Default: built or reused by ensureFlinkJar. */
   jar?: string;
   /** JVM heap. Default 1g. */
   heap?: string;
+  /** Added to the JVM's environment, e.g. the AWS SDK's endpoint settings. */
+  env?: Record<string, string>;
   /** Default 120 s (the first run of a MiniCluster on two cores takes a while). */
   readyTimeoutMs?: number;
 }
@@ -87,12 +80,13 @@ export function flinkJobCommand(
  */
 export async function startFlinkJob(supervisor: Supervisor, settings: SandboxSettings, options: FlinkJobOptions): Promise<ProcessRecord> {
   requireJava();
-  const jar = options.jar ?? ensureFlinkJar(flinkProfiles(settings)).path;
+  const jar = options.jar ?? ensureFlinkJar().path;
   const log4j = writeEngineConfig(
     settings,
     'flink-log4j2.properties',
     log4j2Properties(
-      ['org.apache.flink.runtime.executiongraph.ExecutionGraph', 'dev.tributary'],
+      // The REST endpoint's address: the sandbox reads the Kinesis source's reader metrics there.
+      ['org.apache.flink.runtime.executiongraph.ExecutionGraph', 'dev.tributary', 'org.apache.flink.runtime.dispatcher.DispatcherRestEndpoint'],
       // "Name collision: Group already contains a Metric ..." once per committer subtask; Hadoop's native-library notice.
       ['org.apache.flink.metrics', 'org.apache.flink.runtime.metrics', 'org.apache.hadoop'],
     ),
@@ -103,6 +97,7 @@ export async function startFlinkJob(supervisor: Supervisor, settings: SandboxSet
     command,
     args,
     marker,
+    env: options.env,
     ready: { logLine: FLINK_RUNNING_LINE, timeoutMs: options.readyTimeoutMs ?? 120_000 },
   });
 }

@@ -21,7 +21,7 @@ export { engineConfigDir } from './config';
 export { startKafka, kafkaBootstrap, kafkaServerProperties, kafkaFormatted, KAFKA_ENGINE } from './kafka';
 export { startKinesis, kinesisEnvironment, KINESIS_ENGINE } from './kinesis';
 export { startS3, ensureBucket, s3ClientConfig, s3ProxyConfig, S3_ENGINE } from './s3';
-export { startFlinkJob, flinkJobCommand, flinkProfiles, FLINK_RUNNING_LINE } from './flink';
+export { startFlinkJob, flinkJobCommand, FLINK_RUNNING_LINE } from './flink';
 export type { FlinkJobOptions, JavaCommand } from './flink';
 
 export interface StartedEngines {

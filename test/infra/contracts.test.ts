@@ -1,10 +1,16 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { kinesisDecoder } from '../../lambdas/shared/kinesis';
 import { processBatch } from '../../lambdas/speed-layer/core';
 import { speedLayerEnvSchema } from '../../lambdas/speed-layer/env';
 import { EMPTY_RULE_STATE } from '../../lambdas/speed-layer/rules';
+import { ensureFlinkJar } from '../../lib/constructs/flink-application';
 import { LakePrefix, SPEED_DEAD_LETTER_PREFIX } from '../../lib/lake-layout';
 import { toSnakeCase } from '../../lib/schemas';
 import { RUNTIME_ENVIRONMENT_KEYS } from '../../lib/stacks/speed-layer-stack';
+import { flinkRuntimeClasspath } from '../../sandbox/engines/classpath';
 import * as transactionSchema from '../../schemas/transaction.schema.json';
 import * as views from '../../schemas/views.json';
 import { onlyResource, synthProfile } from '../helpers/synth';
@@ -98,5 +104,71 @@ describe('the speed layer environment contract', () => {
     }
     expect(literal.SPEED_PREFIX).toBe(LakePrefix.speed);
     expect(literal.DEAD_LETTER_PREFIX).toBe(SPEED_DEAD_LETTER_PREFIX);
+  });
+});
+
+describe('the Kinesis property groups the stacks synthesize, read by the jar\'s compiled Kinesis code', () => {
+  // CloudFormation resolves these at deploy; the probe gets what they resolve to.
+  const REGION = 'eu-west-1';
+  const STREAM_ARN = `arn:aws:kinesis:${REGION}:111122223333:stream/tributary-events`;
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kinesis-contract-'));
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  /** The StreamProcessing stack's property groups, deploy-time values filled in, as Managed Flink hands them to the job. */
+  function deployed(profile: string): Record<string, Record<string, string>> {
+    const app = onlyResource(synthProfile(profile).templates.StreamProcessing, 'AWS::KinesisAnalyticsV2::Application').Properties;
+    const groups: Record<string, Record<string, unknown>> = Object.fromEntries(
+      app.ApplicationConfiguration.EnvironmentProperties.PropertyGroups.map((g: any) => [g.PropertyGroupId, g.PropertyMap]),
+    );
+    expect(groups.Kinesis['aws.region']).toEqual({ Ref: 'AWS::Region' });
+    expect(JSON.stringify(groups.Kinesis['stream.arn'])).toMatch(/Stream.*Arn/);
+    const literal = (map: Record<string, unknown>) => Object.fromEntries(Object.entries(map).map(([k, v]) => [k, typeof v === 'string' ? v : `token:${k}`]));
+    const resolved = Object.fromEntries(Object.entries(groups).map(([id, map]) => [id, literal(map)]));
+    resolved.Kinesis = { ...resolved.Kinesis, 'aws.region': REGION, 'stream.arn': STREAM_ARN };
+    return resolved;
+  }
+
+  /** The source configuration the jar's KinesisConnectors builds from `groups` (test/infra/flink/KinesisSourceProbe.java). */
+  function probe(name: string, groups: Record<string, Record<string, string>>): Record<string, string> {
+    const file = path.join(work, `${name}.json`);
+    fs.writeFileSync(file, JSON.stringify(Object.entries(groups).map(([id, map]) => ({ PropertyGroupId: id, PropertyMap: map }))));
+    const classpath = flinkRuntimeClasspath(ensureFlinkJar().path).join(path.delimiter);
+    const run = spawnSync('java', ['-cp', classpath, path.join(__dirname, 'flink', 'KinesisSourceProbe.java'), file], { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`KinesisSourceProbe failed: ${run.stderr}`);
+    return JSON.parse(run.stdout.trim().split('\n').pop()!);
+  }
+
+  test('dev: the polling reader on the stack\'s stream and region, from the trim horizon', () => {
+    expect(probe('dev', deployed('dev'))).toEqual({
+      'aws.region': REGION,
+      'stream.arn': STREAM_ARN,
+      'source.reader.type': 'POLLING',
+      // One GetRecords a second on an idle shard, leaving the shard's 5 reads/s for the speed layer and the archive.
+      'source.reader.empty-records-fetch-interval': '1 s',
+      'source.init.position': 'TRIM_HORIZON',
+    });
+  });
+
+  test('prod: the enhanced fan-out reader with the consumer the stack grants, from the trim horizon', () => {
+    const groups = deployed('prod');
+    expect(probe('prod', groups)).toEqual({
+      'aws.region': REGION,
+      'stream.arn': STREAM_ARN,
+      'source.reader.type': 'EFO',
+      'source.efo.consumer.name': groups.Kinesis['efo.consumer.name'],
+      'source.init.position': 'TRIM_HORIZON',
+    });
+  });
+
+  test('a Kappa replay (the state machine adds Source/start.timestamp and its own consumer): AT_TIMESTAMP, in the connector\'s format', () => {
+    const groups = deployed('prod');
+    const replay = { ...groups, Source: { ...groups.Source, 'start.timestamp': '2026-11-21T00:00:00Z' }, Kinesis: { ...groups.Kinesis, 'efo.consumer.name': 'tributary-stream-v2' } };
+    expect(probe('replay', replay)).toMatchObject({
+      'source.reader.type': 'EFO',
+      'source.efo.consumer.name': 'tributary-stream-v2',
+      'source.init.position': 'AT_TIMESTAMP',
+      // KinesisSourceConfigOptions.STREAM_TIMESTAMP_DATE_FORMAT's default, yyyy-MM-dd'T'HH:mm:ss.SSSXXX.
+      'source.init.timestamp': '2026-11-21T00:00:00.000Z',
+    });
   });
 });

@@ -193,8 +193,8 @@ describe('the platform on MSK', () => {
     expect(app.ApplicationConfiguration.VpcConfigurations).toHaveLength(1);
   });
 
-  test('the jar needs no optional connector for Kafka, so no warning', () => {
-    expect(msk().platform.streamProcessing!.jar.missing).toEqual([]);
+  test('the log names the Kafka connector, which synth finds in the jar', () => {
+    expect(msk().platform.eventLog.eventLog.flinkConnector.artifact).toBe('org.apache.flink:flink-connector-kafka');
   });
 });
 

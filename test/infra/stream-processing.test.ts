@@ -1,12 +1,14 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, type CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { loadConfig } from '../../lib/config';
-import { FLINK_JAR, FlinkApplication } from '../../lib/constructs/flink-application';
+import { FLINK_JAR, FlinkApplication, type FlinkJar, zipEntries } from '../../lib/constructs/flink-application';
 import { EventLogStack } from '../../lib/stacks/event-log-stack';
 import { LakeStack } from '../../lib/stacks/lake-stack';
 import { StreamProcessingStack } from '../../lib/stacks/stream-processing-stack';
@@ -161,28 +163,50 @@ describe('start on deploy', () => {
 });
 
 describe('the jar and the event log it must read', () => {
-  function streamStack(jar: { path: string; profiles: string[]; missing: { profile: string; reason: string }[] }) {
-    const app = new App({ context: { ...cdkJsonContext(), profile: 'dev' } });
+  function streamStack(jar: FlinkJar, profile = 'dev') {
+    const app = new App({ context: { ...cdkJsonContext(), profile } });
     const { config } = loadConfig(app.node);
     const eventLog = new EventLogStack(app, 'EventLog', { config });
     const lake = new LakeStack(app, 'Lake', { config });
     return new StreamProcessingStack(app, 'StreamProcessing', { config, eventLog: eventLog.eventLog, lake, jar });
   }
 
-  test('a jar built without the connector the log needs is a warning at every synth, with Maven\'s reason', () => {
-    const stack = streamStack({ path: FLINK_JAR, profiles: [], missing: [{ profile: 'kinesis', reason: 'Could not find artifact x' }] });
-    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp("built without its 'kinesis' connector"));
-    expect(warnings).toHaveLength(1);
-    expect(JSON.stringify(warnings[0].entry.data)).toContain('Could not find artifact x');
+  /** A real jar (zip) holding only the job's main class: what a build without the log's connector gives. */
+  function jarWithout(connector: string): FlinkJar {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jar-without-'));
+    fs.mkdirSync(path.join(dir, 'classes', 'dev', 'tributary', 'flink'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'classes', 'dev', 'tributary', 'flink', 'TributaryStreamJob.class'), 'not really a class');
+    const jar = path.join(dir, `without-${connector}.jar`);
+    const made = spawnSync('jar', ['--create', '--file', jar, '-C', path.join(dir, 'classes'), '.'], { encoding: 'utf8' });
+    if (made.status !== 0) throw new Error(`jar failed: ${made.stderr}`);
+    temporary.push(dir);
+    return { path: jar };
+  }
+  const temporary: string[] = [];
+  afterAll(() => temporary.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+  test('a jar without the Kinesis connector fails synth, naming the profile, the artifact and the fix', () => {
+    const jar = jarWithout('kinesis');
+    expect(zipEntries(jar.path)).toEqual(expect.arrayContaining(['dev/tributary/flink/TributaryStreamJob.class']));
+    for (const profile of ['dev', 'prod']) {
+      expect(() => streamStack(jar, profile)).toThrow(
+        new RegExp(`Profile '${profile}' reads its event log with org\\.apache\\.flink:flink-connector-aws-kinesis-streams, but the Flink jar .* lacks it.*mvn -f flink-apps/pom\\.xml package.*Maven Central`),
+      );
+    }
   });
 
-  test('a jar with the connector draws no warning', () => {
-    const stack = streamStack({ path: FLINK_JAR, profiles: ['kinesis'], missing: [] });
-    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('connector'))).toHaveLength(0);
+  test('the built jar carries both connectors (one jar for every log), so every profile synthesizes', () => {
+    const entries = zipEntries(FLINK_JAR);
+    for (const log of [synthProfile('dev').platform.eventLog.eventLog]) {
+      expect(entries).toContain(`${log.flinkConnector.className.replace(/\./g, '/')}.class`);
+    }
+    expect(entries).toContain('org/apache/flink/connector/kafka/source/KafkaSource.class');
+    expect(entries).toContain('org/apache/flink/connector/kinesis/sink/KinesisStreamsSink.class');
+    expect(() => streamStack({ path: FLINK_JAR })).not.toThrow();
   });
 
-  test('the Kinesis log asks for the jar\'s kinesis profile, and prod adds the job\'s own enhanced fan-out consumer', () => {
-    expect(synthProfile('dev').platform.eventLog.eventLog.flinkMavenProfiles).toEqual(['kinesis']);
+  test('the Kinesis log names its connector, and prod adds the job\'s own enhanced fan-out consumer', () => {
+    expect(synthProfile('dev').platform.eventLog.eventLog.flinkConnector.artifact).toBe('org.apache.flink:flink-connector-aws-kinesis-streams');
     expect(deployedGroups('prod').Kinesis['efo.consumer.name']).toBe('tributary-stream-v1');
     expect(deployedGroups('dev').Kinesis['efo.consumer.name']).toBeUndefined();
   });

@@ -12,8 +12,7 @@ import { REPO, testSettings } from '../helpers/sandbox';
 /**
  * The whole sandbox, end to end, on each event log: real engines, the real
  * handler behind the event source mapping stand-in, the archive stand-in, the
- * Flink job (Kafka only: this machine has no Flink Kinesis connector), and the
- * lake read back through DuckDB. A short run with fraud, out-of-order, late,
+ * Flink job (the same jar on either log), and the lake read back through DuckDB. A short run with fraud, out-of-order, late,
  * duplicate and malformed records, checked against an exact recomputation
  * from the produced records (sandbox/expected).
  */
@@ -58,10 +57,9 @@ describe.each<LogKind>(['kafka', 'kinesis'])('the sandbox end to end on %s', (lo
     if (sandbox) fs.rmSync(sandbox.settings.home, { recursive: true, force: true });
   }, 120_000);
 
-  it('runs the Flink job where its connector exists, and says why not where it does not', () => {
+  it('runs the Flink job, and every path drains', () => {
     expect(run.drained).toBe(true);
-    if (log === 'kafka') expect(sandbox.flink).toMatchObject({ running: true });
-    else expect(sandbox.flink.reason).toMatch(/no Kinesis connector/);
+    expect(sandbox.flink).toMatchObject({ running: true });
   });
 
   it('archives every valid event exactly as often as it was produced', async () => {
@@ -81,13 +79,12 @@ describe.each<LogKind>(['kafka', 'kinesis'])('the sandbox end to end on %s', (lo
     for (const txnId of others) expect([...malformedData].some((data) => data.includes(txnId))).toBe(true);
   });
 
-  it('dead-letters every malformed record with its reason, in the speed layer and (Kafka) the stream job', async () => {
+  it('dead-letters every malformed record with its reason, in the speed layer and the stream job', async () => {
     const speed = await lake.query(`SELECT reason, data_base64 FROM deadletter_speed`);
     const byData = new Map(speed.map((r) => [Buffer.from(String(r.data_base64), 'base64').toString('utf8'), String(r.reason)]));
     expect(expected.malformed.length).toBeGreaterThan(20);
     for (const m of expected.malformed) expect([m.data, byData.get(m.data)]).toEqual([m.data, m.reason]);
     expect(byData.size).toBe(expected.malformed.length);
-    if (log !== 'kafka') return;
     const rejected = await lake.query(`SELECT "raw" FROM views_dead_letter WHERE v = '1'`);
     expect(new Set(rejected.map((r) => String(r.raw)))).toEqual(new Set(expected.malformed.map((m) => m.data)));
   });
@@ -105,8 +102,7 @@ describe.each<LogKind>(['kafka', 'kinesis'])('the sandbox end to end on %s', (lo
     expect(served.size).toBe(expected.speed.spend_per_card_minute.length);
   });
 
-  it('(Kafka) writes Flink views equal to the exact recomputation for every window the watermark closed', async () => {
-    if (log !== 'kafka') return;
+  it('writes Flink views equal to the exact recomputation for every window the watermark closed', async () => {
     const late = await lake.query(`SELECT txn_id FROM views_late_events WHERE v = '1' AND starts_with(txn_id, ${sqlString(prefix)})`);
     // Which events are late depends on how evenly the job read the partitions (a loaded machine reads them
     // like a replay: docs/sandbox.md). So the views are checked given the job's own late events, which may
@@ -149,7 +145,6 @@ describe.each<LogKind>(['kafka', 'kinesis'])('the sandbox end to end on %s', (lo
     expect(speedFound / speedIncidents).toBeGreaterThanOrEqual(0.9);
     // Its alerts carry the spec's ids, the same as the stream job's for the same incident.
     for (const alert of speedAlerts) expect(truth.incidents.map((i) => i.alertId)).toContain(alert.alertId);
-    if (log !== 'kafka') return;
     const stream = score(await runAlerts(lake, 'views_alerts', prefix, `AND v = '1'`), truth);
     expect(stream.missed).toEqual([]);
     expect(stream.falsePositives).toEqual([]);

@@ -7,7 +7,6 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, G
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Kafka, logLevel } from 'kafkajs';
-import { KinesisEventLog } from '../../lib/constructs/event-log';
 import { SandboxSettings, defaultSettings, endpoint, sandboxDirs } from '../../sandbox/settings';
 import { freePorts } from '../helpers/sandbox';
 import {
@@ -22,7 +21,6 @@ import {
   Supervisor,
   flinkJavaOpens,
   flinkJobCommand,
-  flinkProfiles,
   flinkRuntimeClasspath,
   isStillOurs,
   kafkaBootstrap,
@@ -312,10 +310,5 @@ describe('the Flink job command line', () => {
     expect(args).toEqual(expect.arrayContaining([marker, ...opens, '-Xmx1g', '-Dlog4j2.configurationFile=/log4j2.properties']));
     expect(args[args.indexOf('-cp') + 1]).toBe(classpath.join(':'));
     expect(args.slice(args.indexOf(FLINK_MAIN_CLASS))).toEqual([FLINK_MAIN_CLASS, '--properties', path.resolve('job.json'), '--checkpoints', '/cp']);
-  });
-
-  test('the jar gets the same Maven profiles as the cloud event log', () => {
-    expect(flinkProfiles({ ...settings, log: 'kinesis' })).toEqual(KinesisEventLog.FLINK_MAVEN_PROFILES);
-    expect(flinkProfiles({ ...settings, log: 'kafka' })).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
+import type { FlinkConnector } from '../flink-application/flink-jar';
 import type { LogNetwork } from './log-network';
 
 /**
@@ -71,8 +72,8 @@ export interface IEventLog extends IConstruct {
    */
   flinkSource(role: iam.IRole, options: { consumerName: string }): Record<string, Record<string, string>>;
 
-  /** Maven profiles of flink-apps/pom.xml the Flink jar needs to read this log (optional connectors). */
-  readonly flinkMavenProfiles: string[];
+  /** The connector the Flink job reads this log with; synth fails when the jar lacks it. */
+  readonly flinkConnector: FlinkConnector;
 
   /** How far the speed layer's function is behind the head of the log, in milliseconds. */
   metricSpeedLayerLag(handler: lambda.IFunction): cloudwatch.IMetric;

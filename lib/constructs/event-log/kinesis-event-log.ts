@@ -34,9 +34,10 @@ export class KinesisEventLog extends Construct implements IEventLog {
   public readonly replayHorizon: Duration;
   public readonly description: string;
   public readonly streamName: string;
-  /** The Kinesis source is an optional connector of the jobs (flink-apps/pom.xml, profile `kinesis`). */
-  public static readonly FLINK_MAVEN_PROFILES = ['kinesis'];
-  public readonly flinkMavenProfiles = KinesisEventLog.FLINK_MAVEN_PROFILES;
+  public readonly flinkConnector = {
+    artifact: 'org.apache.flink:flink-connector-aws-kinesis-streams',
+    className: 'org.apache.flink.connector.kinesis.source.KinesisStreamsSource',
+  };
   private readonly enhancedFanOut: boolean;
   private speedLayerConsumer?: kinesis.StreamConsumer;
 

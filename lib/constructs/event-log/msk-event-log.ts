@@ -59,7 +59,7 @@ export class MskEventLog extends Construct implements IEventLog {
   public readonly description: string;
   public readonly network: LogNetwork;
   /** The Kafka source and sink are always in the jar. */
-  public readonly flinkMavenProfiles: string[] = [];
+  public readonly flinkConnector = { artifact: 'org.apache.flink:flink-connector-kafka', className: 'org.apache.flink.connector.kafka.source.KafkaSource' };
   private readonly props: MskEventLogProps;
   private bootstrapBrokersCache?: string;
   /** The cluster ARN as Firehose must read it: after multi-VPC connectivity is on (provisioned). */

@@ -103,8 +103,9 @@ public final class TributaryStreamJob {
 
     /** The source, with per-split watermarks assigned where the records are read. */
     public static DataStream<ParsedRecord> readEvents(StreamExecutionEnvironment env, JobSettings settings) {
+        // Given explicitly: KinesisStreamsSource, unlike KafkaSource, does not report its produced type.
         DataStreamSource<ParsedRecord> events = env.fromSource(EventSources.create(settings),
-                TransactionWatermarks.strategy(settings.eventTime()), "events");
+                TransactionWatermarks.strategy(settings.eventTime()), "events", TypeInformation.of(ParsedRecord.class));
         if (settings.source().type() == JobSettings.SourceType.FILE) {
             // One reader takes the files in order, so event-time progress, and with it the set of late
             // events, is the same on every run over the same archive.

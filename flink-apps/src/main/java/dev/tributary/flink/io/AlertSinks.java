@@ -19,7 +19,7 @@ public final class AlertSinks {
         AlertsSinkSettings alerts = settings.alerts();
         return switch (alerts.type()) {
             case NONE -> Optional.empty();
-            case KINESIS -> Optional.of(KinesisConnectors.load().alertsSink(alerts.kinesis(), new AlertJson()));
+            case KINESIS -> Optional.of(KinesisConnectors.alertsSink(alerts.kinesis(), new AlertJson()));
             case KAFKA -> Optional.of(kafka(settings));
         };
     }

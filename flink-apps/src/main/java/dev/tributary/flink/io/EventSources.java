@@ -20,7 +20,7 @@ public final class EventSources {
             case FILE -> FileSource.forRecordStreamFormat(new TransactionLineFormat(), new Path(source.filePath()))
                     .build();
             case KAFKA -> kafka(settings);
-            case KINESIS -> KinesisConnectors.load().source(source.kinesis(), source.efoConsumerName(),
+            case KINESIS -> KinesisConnectors.source(source.kinesis(), source.efoConsumerName(),
                     source.startTimestamp(), new ParsedRecordDeserializer());
         };
     }
