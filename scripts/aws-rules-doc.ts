@@ -18,28 +18,38 @@ const END = '<!-- rules:end -->';
 
 export interface RuleRow { readonly rule: string; readonly source: string; readonly test: string }
 
-function literal(node: ts.Expression | undefined, what: string, where: string): string {
-  if (node && (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node))) return node.text;
-  throw new Error(`${where}: awsRule's ${what} must be a string literal, so docs/aws-rules.md can list it`);
-}
+const textOf = (node: ts.Expression | undefined): string | undefined =>
+  node && (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) ? node.text : undefined;
 
-/** Every rule declared in test/aws-rules, in file order. */
+/**
+ * Every rule declared in test/aws-rules, in file order: each object literal with a string-literal `rule` and
+ * `source`, whether written in the `awsRule({ ... })` call itself or in a table of rules the file loops over.
+ * A file that calls awsRule but holds no such literal cannot be listed, and fails.
+ */
 export function declaredRules(dir = RULES_DIR): RuleRow[] {
   const rows: RuleRow[] = [];
   for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.test.ts')).sort()) {
     const text = fs.readFileSync(path.join(dir, file), 'utf8');
     const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+    const found: RuleRow[] = [];
+    let firstCall: number | undefined;
     const visit = (node: ts.Node): void => {
-      if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'awsRule') {
-        const arg = node.arguments[0];
-        const where = `test/aws-rules/${file}:${source.getLineAndCharacterOfPosition(node.getStart()).line + 1}`;
-        if (!arg || !ts.isObjectLiteralExpression(arg)) throw new Error(`${where}: awsRule takes an object literal`);
-        const prop = (name: string) => arg.properties.find((p): p is ts.PropertyAssignment => ts.isPropertyAssignment(p) && p.name.getText() === name)?.initializer;
-        rows.push({ rule: literal(prop('rule'), 'rule', where), source: literal(prop('source'), 'source', where), test: `test/aws-rules/${file}` });
+      if (firstCall === undefined && ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'awsRule') {
+        firstCall = source.getLineAndCharacterOfPosition(node.getStart()).line + 1;
+      }
+      if (ts.isObjectLiteralExpression(node)) {
+        const prop = (name: string) => textOf(node.properties.find((p): p is ts.PropertyAssignment => ts.isPropertyAssignment(p) && p.name.getText() === name)?.initializer);
+        const rule = prop('rule');
+        const page = prop('source');
+        if (rule !== undefined && page !== undefined) found.push({ rule, source: page, test: `test/aws-rules/${file}` });
       }
       ts.forEachChild(node, visit);
     };
     visit(source);
+    if (firstCall !== undefined && found.length === 0) {
+      throw new Error(`test/aws-rules/${file}:${firstCall}: awsRule's rule and source must be string literals (in the call or in a table of rules), so docs/aws-rules.md can list them`);
+    }
+    rows.push(...found);
   }
   return rows;
 }

@@ -21,7 +21,7 @@ describe('docs/aws-rules.md', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aws-rules-'));
     try {
       fs.writeFileSync(path.join(dir, 'x.test.ts'), "const r = 'x';\nawsRule({ rule: r, source: 'https://docs.aws.amazon.com/a.html', check: () => {} });\n");
-      expect(() => declaredRules(dir)).toThrow("test/aws-rules/x.test.ts:2: awsRule's rule must be a string literal");
+      expect(() => declaredRules(dir)).toThrow("test/aws-rules/x.test.ts:2: awsRule's rule and source must be string literals");
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
