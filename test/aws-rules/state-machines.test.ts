@@ -348,3 +348,35 @@ describe.each(replayTargets)('the Kappa replay, executed from its deployed defin
       .toEqual([switches[0], switches[1], 'RevertSwitchedViews', 'ReplayCreated', 'StopReplayApplication', 'DeleteReplayApplication', 'ReplayFailed']);
   });
 });
+
+/** Every Task of a definition (Map processors and Parallel branches included). */
+function tasksOf(states: Record<string, any>): [string, any][] {
+  return Object.entries(states).flatMap(([name, state]) => [
+    ...(state.Type === 'Task' ? [[name, state] as [string, any]] : []),
+    ...(state.ItemProcessor ? tasksOf(state.ItemProcessor.States) : []),
+    ...(state.Iterator ? tasksOf(state.Iterator.States) : []),
+    ...(state.Branches ?? []).flatMap((b: any) => tasksOf(b.States)),
+  ]);
+}
+
+awsRule({
+  targets: templateTargets(),
+  rule: 'An AWS SDK integration raises its errors as ServiceName.ErrorName, both in PascalCase, the error name from the target API reference and always with the Exception suffix',
+  source: 'https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html',
+  check: (_synth, target) => {
+    for (const [id, text] of Object.entries(definitions(target))) {
+      for (const [name, task] of tasksOf(JSON.parse(text).States)) {
+        // The optimized integrations (athena:startQueryExecution.sync, lambda:invoke) name their errors the same way.
+        const service = /^arn:aws[\w-]*:states:::(?:aws-sdk:)?([a-z0-9]+):/.exec(String(task.Resource))?.[1];
+        const errors: string[] = [...(task.Retry ?? []), ...(task.Catch ?? [])].flatMap((r: any) => r.ErrorEquals);
+        for (const error of errors) {
+          if (error.startsWith('States.')) continue;
+          // Only an SDK integration's own errors may be named: ServiceName (its resource's service, PascalCase) . <Name>Exception.
+          const [prefix, errorName] = error.split('.');
+          const ok = service !== undefined && prefix.toLowerCase() === service && /^[A-Z][A-Za-z0-9]*$/.test(prefix) && /^[A-Z][A-Za-z0-9]*Exception$/.test(errorName ?? '');
+          expect([id, name, error, ok]).toEqual([id, name, error, true]);
+        }
+      }
+    }
+  },
+});
