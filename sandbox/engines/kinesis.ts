@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SandboxSettings, sandboxDirs } from '../settings';
 import { requireKinesisLocal } from './prerequisites';
-import { ProcessRecord, Supervisor, processMarker } from './supervisor';
+import { ProcessRecord, Supervisor, processMarker, restoreLastGood } from './supervisor';
 
 /**
  * The sandbox's stand-in for Kinesis Data Streams: kinesis-local (the npm
@@ -18,8 +18,13 @@ import { ProcessRecord, Supervisor, processMarker } from './supervisor';
  * - After SIGTERM it waits for clients' open (keep-alive) connections to
  *   close and stops its timed writes meanwhile; with a client still
  *   connected it neither exits nor writes. So stopping first waits for one
- *   timed write after the stop began (`flush`), then SIGTERM, then SIGKILL
- *   after a few seconds: nothing accepted before the stop is lost.
+ *   complete timed write after the stop began (`flush`), keeps it as
+ *   `kinesis-data.json.last-good`, then SIGTERM, then SIGKILL after a few
+ *   seconds: nothing accepted before the stop is lost.
+ * - It rewrites the file in place, so a kill in the middle of a write (the
+ *   SIGTERM write of a large state outlasting the stop timeout, seen with
+ *   16 shards and 18,000 records) leaves it cut short; the next start puts the
+ *   last complete copy back first (`restoreLastGood`).
  * - A crash (SIGKILL without that wait) loses up to one interval (5 s). The whole
  *   state is rewritten every interval, so very large streams make it slow;
  *   records expire after the stream's retention (24 h by default) as on AWS.
@@ -57,6 +62,8 @@ export async function startKinesis(supervisor: Supervisor, settings: SandboxSett
   const dirs = sandboxDirs(settings);
   fs.mkdirSync(dirs.kinesis, { recursive: true });
   const marker = processMarker(settings, KINESIS_ENGINE);
+  const state = path.join(dirs.kinesis, 'kinesis-data.json');
+  if (restoreLastGood(state)) process.stderr.write(`kinesis-local: ${state} was cut short by a kill mid-write; restored the complete copy kept at the last stop\n`);
   return supervisor.start({
     name: KINESIS_ENGINE,
     command: process.execPath,
@@ -66,7 +73,7 @@ export async function startKinesis(supervisor: Supervisor, settings: SandboxSett
     env: kinesisEnvironment(settings, main),
     marker,
     ports: [settings.ports.kinesis, settings.ports.kinesisTls],
-    flush: { file: path.join(dirs.kinesis, 'kinesis-data.json'), timeoutMs: KINESIS_PERSIST_INTERVAL_MS + 1000 },
+    flush: { file: state, timeoutMs: KINESIS_PERSIST_INTERVAL_MS + 5000 },
     stopTimeoutMs: 3000,
     ready: { port: settings.ports.kinesis, timeoutMs: options.readyTimeoutMs ?? 60_000 },
   });

@@ -54,10 +54,12 @@ export interface ProcessSpec {
   /** Time between SIGTERM and SIGKILL for this process, instead of the supervisor's. */
   stopTimeoutMs?: number;
   /**
-   * A state file the process rewrites on a timer. Before SIGTERM, stopping
+   * A JSON state file the process rewrites in place on a timer. Before SIGTERM, stopping
    * waits (up to `timeoutMs`) until the file was rewritten after the stop
-   * began, so that even a process that then has to be killed (one that will
-   * not exit while clients hold connections open) keeps everything it had accepted.
+   * began and that write is complete (it parses), and keeps that copy as
+   * `<file>.last-good` (see {@link lastGoodCopy}): the process may still be
+   * killed in the middle of a later write (one that will not exit while clients
+   * hold connections open), which leaves the file itself cut short.
    */
   flush?: { file: string; timeoutMs: number };
 }
@@ -404,7 +406,7 @@ export class Supervisor {
   /** SIGTERM to the process group, SIGKILL after the timeout; only while /proc says it is still ours. */
   private async stopRecord(record: ProcessRecord): Promise<void> {
     if (!isStillOurs(record)) return;
-    if (record.flush) await waitForRewrite(record.flush.file, Date.now(), record.flush.timeoutMs, () => isStillOurs(record));
+    if (record.flush) await keepCompleteRewrite(record.flush.file, Date.now(), record.flush.timeoutMs, () => isStillOurs(record));
     const signalGroup = (signal: NodeJS.Signals) => {
       try {
         process.kill(-record.pid, signal);
@@ -516,17 +518,58 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Waits until `file` was modified after `since` (ms), for at most `timeoutMs`, while `alive()`. */
-async function waitForRewrite(file: string, since: number, timeoutMs: number, alive: () => boolean): Promise<void> {
+/** Where a flushed state file's last complete write is kept. */
+export const lastGoodCopy = (file: string): string => `${file}.last-good`;
+
+function parsesAsJsonText(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const parsesAsJson = (file: string): boolean => parsesAsJsonText(fs.readFileSync(file, 'utf8'));
+
+/**
+ * Waits (for at most `timeoutMs`, while `alive()`) until `file` was rewritten after `since` (ms) and that
+ * write is complete (the file parses: a write cut short or under way does not), then copies it to
+ * {@link lastGoodCopy} through a temporary file and a rename, so the copy is never itself cut short.
+ */
+async function keepCompleteRewrite(file: string, since: number, timeoutMs: number, alive: () => boolean): Promise<void> {
   const deadline = since + timeoutMs;
+  let tried = '';
   while (Date.now() < deadline && alive()) {
     try {
-      if (fs.statSync(file).mtimeMs > since) return;
+      const stat = fs.statSync(file);
+      const version = `${stat.mtimeMs}:${stat.size}`;
+      // Parse each version of the file once: a large state takes a while to read.
+      if (stat.mtimeMs > since && version !== tried) {
+        tried = version;
+        const text = fs.readFileSync(file, 'utf8');
+        if (parsesAsJsonText(text)) {
+          fs.writeFileSync(`${lastGoodCopy(file)}.tmp`, text);
+          fs.renameSync(`${lastGoodCopy(file)}.tmp`, lastGoodCopy(file));
+          return;
+        }
+      }
     } catch {
       /* not written yet */
     }
     await sleep(100);
   }
+}
+
+/**
+ * Before a process that loads `file` starts: if the file is cut short (a kill in the middle of its write)
+ * and a complete copy was kept at the last stop, puts that copy back. Returns whether it did.
+ */
+export function restoreLastGood(file: string): boolean {
+  if (!fs.existsSync(file) || parsesAsJson(file)) return false;
+  if (!fs.existsSync(lastGoodCopy(file)) || !parsesAsJson(lastGoodCopy(file))) return false;
+  fs.copyFileSync(lastGoodCopy(file), file);
+  return true;
 }
 
 /** Reads a growing log file line by line from an offset, each line once (a JVM's log can be megabytes). */
