@@ -3,8 +3,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { type TopicEvent, onEvent as onEventFor } from './topic';
 
 /** An admin client on the cluster's IAM bootstrap brokers: TLS, and SASL OAUTHBEARER carrying the signed IAM token, as MSK takes it. */
-async function iamAdmin(bootstrapBrokers: string) {
-  const region = process.env.AWS_REGION!;
+async function iamAdmin(bootstrapBrokers: string, region: string) {
   const kafka = new Kafka({
     clientId: 'tributary-msk-topic',
     brokers: bootstrapBrokers.split(','),

@@ -28,8 +28,11 @@ export interface TopicEvent {
   readonly PhysicalResourceId?: string;
 }
 
-/** Opens an admin client on the brokers (IAM over TLS in the cloud; a test passes its own). */
-export type AdminFor = (bootstrapBrokers: string) => Promise<Admin>;
+/** Opens an admin client on the brokers of a cluster in `region` (IAM over TLS in the cloud; a test passes its own). */
+export type AdminFor = (bootstrapBrokers: string, region: string) => Promise<Admin>;
+
+/** The region of an ARN (`arn:partition:service:region:account:...`): where the cluster, and so its IAM signer, lives. */
+export const regionOf = (arn: string): string => arn.split(':')[3];
 
 interface Wanted {
   readonly topic: string;
@@ -90,7 +93,7 @@ export async function onEvent(adminFor: AdminFor, event: TopicEvent): Promise<{ 
   const properties = event.ResourceProperties;
   const want = wanted(properties);
   const physicalId = event.RequestType === 'Delete' ? event.PhysicalResourceId ?? physicalIdOf(properties) : physicalIdOf(properties);
-  const admin = await adminFor(properties.BootstrapBrokers);
+  const admin = await adminFor(properties.BootstrapBrokers, regionOf(properties.ClusterArn));
   try {
     if (event.RequestType === 'Delete') {
       if (properties.RemoveOnDelete === 'true' && (await partitionsOf(admin, want.topic)) !== undefined) {

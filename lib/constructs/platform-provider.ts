@@ -1,5 +1,6 @@
 import { type CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
@@ -7,6 +8,7 @@ import { Construct } from 'constructs';
 import { acknowledge } from './acknowledge';
 import type { LogNetwork } from './event-log/log-network';
 import { PlatformFunction } from './platform-function';
+import { encryptedLogGroup } from './state-machine-tasks';
 
 export interface PlatformProviderProps {
   /** The handlers' TypeScript entry file, exporting `onEvent` (and `isComplete` when `waitFor` is set). */
@@ -25,6 +27,11 @@ export interface PlatformProviderProps {
   /** Run the handlers in the VPC, to reach what lives only there (a Kafka broker). @default - no VPC */
   readonly network?: LogNetwork;
   readonly logRetention: logs.RetentionDays;
+  /**
+   * The name the framework's log groups are named after (`/aws/lambda/<logName>-framework`,
+   * `/aws/vendedlogs/states/<logName>`): they are encrypted with a key whose policy names them.
+   */
+  readonly logName: string;
 }
 
 /**
@@ -58,7 +65,12 @@ export class PlatformProvider extends Construct {
     this.isComplete = props.waitFor ? handler('IsComplete', 'isComplete') : undefined;
     const handlers = [this.onEvent, ...(this.isComplete ? [this.isComplete] : [])];
 
-    const frameworkLogs = new logs.LogGroup(this, 'FrameworkLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    // The framework's function and waiter logs, encrypted with one key of their own.
+    const logsKey = new kms.Key(this, 'LogsKey', { description: `Encrypts the logs of: ${props.description}`, enableKeyRotation: true, removalPolicy: RemovalPolicy.DESTROY });
+    const frameworkLog = (logId: string, logGroupName: string) => encryptedLogGroup(this, logId, {
+      logGroupName, key: logsKey, description: '', retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const frameworkLogs = frameworkLog('FrameworkLogs', `/aws/lambda/${props.logName}-framework`);
     const frameworkRole = (roleId: string) => {
       const role = new iam.Role(this, roleId, { description: `Custom-resource framework: ${props.description}`, assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
       frameworkLogs.grantWrite(role);
@@ -79,7 +91,7 @@ export class PlatformProvider extends Construct {
         ? {
           disableWaiterStateMachineLogging: false,
           waiterStateMachineLogOptions: {
-            destination: new logs.LogGroup(this, 'WaiterLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY }),
+            destination: frameworkLog('WaiterLogs', `/aws/vendedlogs/states/${props.logName}`),
             level: sfn.LogLevel.ALL,
           },
         }

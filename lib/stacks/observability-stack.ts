@@ -62,11 +62,8 @@ export class ObservabilityStack extends Stack {
     const deadLettered = speedMetric('RecordsDeadLettered');
     const archiveFreshness = firehoseMetric('DeliveryToS3.DataFreshness', 'Maximum');
     const flinkDowntime = flink?.metric('downtime', { statistic: 'Maximum' });
-    // The log's own GetRecords.IteratorAgeMilliseconds does not see enhanced fan-out readers: the Kinesis source
-    // reports how far it is behind itself (Application level, one series per stream; -1 until it has read).
-    const flinkBehindLog = flink && flink.propertyGroups.Source?.type === 'kinesis'
-      ? flink.metric('millisBehindLatest', { statistic: 'Maximum' })
-      : undefined;
+    // Where the log's consumer lag cannot see the job (Kinesis enhanced fan-out readers), the job's own.
+    const flinkBehindLog = flink ? eventLog.metricFlinkLag(flink) : undefined;
     const batchRuns = batchLayer?.run.stateMachine;
     const batchRunsFailed = batchRuns?.metricFailed({ statistic: 'Sum', period: Duration.minutes(5) });
 

@@ -243,7 +243,9 @@ describe.each([
     const lakeBucket = `arn:aws:s3:::${name}-lake-ACCOUNT-REGION`;
     const viaS3 = ' if {"StringEquals":{"kms:ViaService":"s3.REGION.amazonaws.com"}}';
     const expected = [
-      ...['DescribeApplication', 'CreateApplication', 'StartApplication', 'StopApplication', 'DeleteApplication', 'TagResource']
+      // CreateApplication has no resource type (Service Authorization Reference): granted on *.
+      'kinesisanalytics:CreateApplication *',
+      ...['DescribeApplication', 'StartApplication', 'StopApplication', 'DeleteApplication', 'TagResource']
         .map((a) => `kinesisanalytics:${a} ${arn('kinesisanalytics', `application/${name}-stream-v*`)}`),
       'iam:PassRole <ReplayApplicationRole.Arn> if {"StringEquals":{"iam:PassedToService":"kinesisanalytics.amazonaws.com"}}',
       // As the API caller of applications encrypted with the Flink key (manage-cmk-api), through Managed Flink, for its applications.

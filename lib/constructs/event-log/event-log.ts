@@ -80,4 +80,15 @@ export interface IEventLog extends IConstruct {
 
   /** How far the slowest consumer is behind the head of the log, in milliseconds. */
   metricConsumerLag(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+
+  /**
+   * How far a Flink application reading this log is behind its head, in milliseconds, where
+   * {@link metricConsumerLag} cannot see the job; undefined where it can.
+   */
+  metricFlinkLag(application: FlinkMetrics): cloudwatch.IMetric | undefined;
+}
+
+/** A Flink application's metrics (AWS/KinesisAnalytics, by application). */
+export interface FlinkMetrics {
+  metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
 }

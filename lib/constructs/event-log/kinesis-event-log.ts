@@ -6,7 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
-import type { ArchiveSourceConfiguration, IEventLog, SpeedLayerSourceOptions } from './event-log';
+import type { ArchiveSourceConfiguration, FlinkMetrics, IEventLog, SpeedLayerSourceOptions } from './event-log';
 import { acknowledge, AS_PRINTED, DEPLOYED, type PseudoParameters } from '../acknowledge';
 
 export interface KinesisEventLogProps {
@@ -143,6 +143,12 @@ export class KinesisEventLog extends Construct implements IEventLog {
 
   public metricSpeedLayerLag(handler: lambda.IFunction): cloudwatch.IMetric {
     return handler.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1) });
+  }
+
+  public metricFlinkLag(application: FlinkMetrics): cloudwatch.IMetric {
+    // GetRecords.IteratorAgeMilliseconds does not see enhanced fan-out readers: the Kinesis source reports
+    // how far it is behind itself (Application level, one series per stream; -1 until it has read).
+    return application.metric('millisBehindLatest', { statistic: 'Maximum' });
   }
 
   public metricConsumerLag(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {

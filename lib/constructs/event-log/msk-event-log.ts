@@ -11,7 +11,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledge, AS_PRINTED, DEPLOYED, type PseudoParameters } from '../acknowledge';
 import { PlatformProvider } from '../platform-provider';
-import type { ArchiveSourceConfiguration, IEventLog, SpeedLayerSourceOptions } from './event-log';
+import type { ArchiveSourceConfiguration, FlinkMetrics, IEventLog, SpeedLayerSourceOptions } from './event-log';
 import type { LogNetwork } from './log-network';
 
 export interface MskEventLogProps {
@@ -162,6 +162,7 @@ export class MskEventLog extends Construct implements IEventLog {
     const provider = new PlatformProvider(this, 'TopicProvider', {
       entry: path.join(LAMBDAS, 'msk-topic', 'index.ts'),
       description: `Creates the topic ${this.props.topicName} of ${this.props.clusterName}`,
+      logName: `${this.props.clusterName}-topic`,
       handlerTimeout: Duration.minutes(2),
       network: this.props.network,
       logRetention: this.props.logRetention,
@@ -200,6 +201,7 @@ export class MskEventLog extends Construct implements IEventLog {
     const provider = new PlatformProvider(this, 'ConnectivityProvider', {
       entry: path.join(LAMBDAS, 'msk-connectivity', 'index.ts'),
       description: `Turns on multi-VPC connectivity (IAM) of ${this.props.clusterName}`,
+      logName: `${this.props.clusterName}-connectivity`,
       waitFor: { queryInterval: Duration.minutes(1), totalTimeout: Duration.hours(2) },
       logRetention: this.props.logRetention,
       statements: [new iam.PolicyStatement({ actions: ['kafka:DescribeClusterV2', 'kafka:UpdateConnectivity'], resources: [this.clusterArn] })],
@@ -367,6 +369,11 @@ export class MskEventLog extends Construct implements IEventLog {
 
   public metricSpeedLayerLag(): cloudwatch.IMetric {
     return this.metricConsumerLag();
+  }
+
+  public metricFlinkLag(_application: FlinkMetrics): undefined {
+    // The job's consumer group is one of the groups metricConsumerLag's time lag covers.
+    return undefined;
   }
 
   public metricConsumerLag(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
