@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { LogNetwork } from './event-log/log-network';
 import { acknowledge } from './acknowledge';
+import { stackLogGroup } from './state-machine-tasks';
 
 export interface PlatformFunctionProps {
   /** The handler's TypeScript entry file. */
@@ -26,13 +27,14 @@ export interface PlatformFunctionProps {
 /**
  * A TypeScript Lambda function with the platform's defaults: Node.js 22 on
  * ARM64, bundled locally by esbuild (minified, source maps, the pinned AWS SDK
- * inside), X-Ray tracing, its own log group with a retention, and its own role
+ * inside), X-Ray tracing, its own log group with a retention, encrypted ({@link stackLogGroup}),
+ * and its own role
  * allowed to write that log group only (not the managed basic-execution
  * policy's logs:* on every group). Callers add what else it may do.
  */
 export class PlatformFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: PlatformFunctionProps) {
-    const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: props.logRetention, removalPolicy: props.removalPolicy });
+    const logGroup = stackLogGroup(scope, `${id}Logs`, { prefix: '/aws/lambda', retention: props.logRetention, removalPolicy: props.removalPolicy });
     const role = new iam.Role(scope, `${id}Role`, {
       description: props.description,
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),

@@ -1,4 +1,4 @@
-import { Aws, Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -98,6 +98,30 @@ export function encryptedLogGroup(scope: Construct, logGroupId: string, props: E
   return new logs.LogGroup(scope, logGroupId, {
     logGroupName: props.logGroupName,
     encryptionKey: key,
+    retention: props.retention,
+    removalPolicy: props.removalPolicy,
+  });
+}
+
+/** One key per stack (and removal policy: a retained log must keep its key) for the logs {@link stackLogGroup} makes. */
+function stackLogsKey(scope: Construct, removalPolicy: RemovalPolicy): kms.Key {
+  const stack = Stack.of(scope);
+  const id = removalPolicy === RemovalPolicy.RETAIN ? 'LogsKeyRetained' : 'LogsKey';
+  return (stack.node.tryFindChild(id) as kms.Key | undefined)
+    ?? new kms.Key(stack, id, { description: `Encrypts the logs of ${stack.stackName}`, enableKeyRotation: true, removalPolicy });
+}
+
+/**
+ * An {@link encryptedLogGroup} with its stack's logs key, named `<prefix>/<stack name>/<construct path in the
+ * stack>`: a name its key's policy can give, and one that two deployments (profiles) in one account never share.
+ */
+export function stackLogGroup(scope: Construct, id: string, props: { prefix: string; retention: logs.RetentionDays; removalPolicy: RemovalPolicy }): logs.LogGroup {
+  const stack = Stack.of(scope);
+  const path = [...scope.node.scopes.slice(stack.node.scopes.length).map((c) => c.node.id), id].join('/');
+  return encryptedLogGroup(scope, id, {
+    logGroupName: `${props.prefix}/${stack.stackName}/${path}`,
+    key: stackLogsKey(scope, props.removalPolicy),
+    description: '',
     retention: props.retention,
     removalPolicy: props.removalPolicy,
   });

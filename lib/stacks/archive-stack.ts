@@ -9,6 +9,7 @@ import { LakePrefix } from '../lake-layout';
 import { transactionColumns } from '../schemas';
 import type { LakeStack } from './lake-stack';
 import { acknowledge } from '../constructs/acknowledge';
+import { stackLogGroup } from '../constructs/state-machine-tasks';
 
 export interface ArchiveStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -41,10 +42,7 @@ export class ArchiveStack extends Stack {
     super(scope, id, props);
     const { config, lake } = props;
 
-    const logGroup = new logs.LogGroup(this, 'DeliveryLogs', {
-      retention: config.observability.logRetentionDays,
-      removalPolicy: removalPolicyFor(config),
-    });
+    const logGroup = stackLogGroup(this, 'DeliveryLogs', { prefix: '/aws/kinesisfirehose', retention: config.observability.logRetentionDays, removalPolicy: removalPolicyFor(config) });
     const logStream = new logs.LogStream(this, 'DeliveryLogStream', { logGroup, logStreamName: 'S3Delivery' });
 
     this.role = new iam.Role(this, 'Role', {

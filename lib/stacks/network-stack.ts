@@ -1,9 +1,9 @@
 import { Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { type PlatformConfig, removalPolicyFor } from '../config';
 import type { LogNetwork } from '../constructs/event-log/log-network';
+import { stackLogGroup } from '../constructs/state-machine-tasks';
 
 export interface NetworkStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -33,10 +33,7 @@ export class NetworkStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     this.zones = config.network.availabilityZones;
-    const flowLogs = new logs.LogGroup(this, 'FlowLogs', {
-      retention: config.observability.logRetentionDays,
-      removalPolicy: removalPolicyFor(config),
-    });
+    const flowLogs = stackLogGroup(this, 'FlowLogs', { prefix: '/vpc/flow-logs', retention: config.observability.logRetentionDays, removalPolicy: removalPolicyFor(config) });
     const vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(config.network.cidr),
       maxAzs: config.network.availabilityZones,

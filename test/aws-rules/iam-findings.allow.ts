@@ -36,12 +36,12 @@ export const ALLOWED_FINDINGS: AllowedFinding[] = [
       + 'that role is the only principal the statement names.',
   },
   {
-    issue: 'UNKNOWN_CONDITION_FOR_ACTION', policy: /^((Reprocessing|BatchLayer)\/LogKey|StreamProcessing\/StreamJob(Starter)?LogsKey|EventLog\/EventLog(Topic|Connectivity)ProviderLogsKey)/, detail: /kms:EncryptionContext:aws:logs:arn for action kms:DescribeKey/, kind: 'tool',
+    issue: 'UNKNOWN_CONDITION_FOR_ACTION', policy: /^\w+\/\w*Logs?Key/, detail: /kms:EncryptionContext:aws:logs:arn for action kms:DescribeKey/, kind: 'tool',
     reason: 'The key policy CloudWatch Logs documents for an encrypted log group grants kms:Describe* under the kms:EncryptionContext:aws:logs:arn condition '
       + '(https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html); DescribeKey has no encryption context, so that grant is inert, as on AWS\'s page.',
   },
   {
-    issue: 'MISMATCHED_TYPE', policy: /^((Reprocessing|BatchLayer)\/LogKey|StreamProcessing\/StreamJob(Starter)?LogsKey|EventLog\/EventLog(Topic|Connectivity)ProviderLogsKey)/, detail: /ArnEquals requires a value of type Arn but given String/, kind: 'tool',
+    issue: 'MISMATCHED_TYPE', policy: /^\w+\/\w*Logs?Key/, detail: /ArnEquals requires a value of type Arn but given String/, kind: 'tool',
     reason: 'CloudWatch Logs documents ArnEquals/ArnLike on kms:EncryptionContext:aws:logs:arn (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html), '
       + 'a String key in the Service Authorization Reference whose values are ARNs.',
   },

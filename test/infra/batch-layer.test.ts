@@ -34,7 +34,7 @@ describe.each(TARGETS)('the batch layer, $label', ({ profile, context, name, dat
     expect(Properties.TracingConfiguration).toEqual({ Enabled: true });
     expect(Properties.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
     expect(definition().QueryLanguage).toBe('JSONata');
-    const logGroup = Object.values(template().findResources('AWS::Logs::LogGroup')).map((r: any) => r.Properties).find((p) => p.LogGroupName);
+    const logGroup = Object.values(template().findResources('AWS::Logs::LogGroup')).map((r: any) => r.Properties).find((p) => String(p.LogGroupName).startsWith('/aws/vendedlogs/states/'));
     expect(logGroup.LogGroupName).toBe(`/aws/vendedlogs/states/${name}-batch-layer`);
     expect(render(logGroup.KmsKeyId)).toBe('<LogKey.Arn>');
   });

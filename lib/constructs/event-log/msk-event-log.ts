@@ -10,6 +10,7 @@ import * as msk from 'aws-cdk-lib/aws-msk';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledge, AS_PRINTED, DEPLOYED, type PseudoParameters } from '../acknowledge';
+import { stackLogGroup } from '../state-machine-tasks';
 import { PlatformProvider } from '../platform-provider';
 import type { ArchiveSourceConfiguration, FlinkMetrics, IEventLog, SpeedLayerSourceOptions } from './event-log';
 import type { LogNetwork } from './log-network';
@@ -93,7 +94,7 @@ export class MskEventLog extends Construct implements IEventLog {
       this.clusterArn = cluster.attrArn;
     } else {
       const key = new kms.Key(this, 'Key', { description: `Encrypts the broker volumes of ${props.clusterName}`, enableKeyRotation: true, removalPolicy: props.removalPolicy });
-      const brokerLogs = new logs.LogGroup(this, 'BrokerLogs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
+      const brokerLogs = stackLogGroup(this, 'BrokerLogs', { prefix: '/aws/msk', retention: props.logRetention, removalPolicy: props.removalPolicy });
       const cluster = new msk.CfnCluster(this, 'Cluster', {
         clusterName: props.clusterName,
         kafkaVersion: props.kafkaVersion,
@@ -355,7 +356,7 @@ export class MskEventLog extends Construct implements IEventLog {
       },
       policy: cr.AwsCustomResourcePolicy.fromStatements([MskEventLog.getBootstrapBrokersStatement()]),
       installLatestAwsSdk: false,
-      logGroup: new logs.LogGroup(this, 'BootstrapBrokersLogs', { retention: this.props.logRetention, removalPolicy: this.props.removalPolicy }),
+      logGroup: stackLogGroup(this, 'BootstrapBrokersLogs', { prefix: '/aws/lambda', retention: this.props.logRetention, removalPolicy: this.props.removalPolicy }),
     });
     acknowledge(read, { 'AwsSolutions-IAM5[Resource::*]': MskEventLog.GET_BOOTSTRAP_BROKERS_REASON });
     acknowledge(Stack.of(this), {
