@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, type AppProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadConfig, type PlatformConfig } from '../../lib/config';
 import { buildPlatform, platformStacks, type Platform } from '../../lib/platform';
@@ -57,13 +57,25 @@ export interface Synthesized {
 }
 
 const cache = new Map<string, Synthesized>();
+const scratchDirs: string[] = [];
 
 // Each synth writes a cloud assembly of about 70 MB (the Flink jar and bundles among it): remove them when
 // the test file is done, or a few hundred runs of the suite fill the disk.
 afterAll(() => {
   for (const { outdir } of cache.values()) fs.rmSync(outdir, { recursive: true, force: true });
   cache.clear();
+  for (const dir of scratchDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
+
+/**
+ * An App whose cloud assembly (assets staged as constructs are made, the Flink jar among them) goes to a
+ * temporary folder removed when the test file is done: `new App()` alone leaves a `cdk.out*` folder in /tmp.
+ */
+export function scratchApp(props: AppProps = {}): App {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'tributary-app-'));
+  scratchDirs.push(outdir);
+  return new App({ ...props, outdir });
+}
 
 /**
  * Synthesizes the whole platform for a profile, as `cdk synth -c profile=NAME`

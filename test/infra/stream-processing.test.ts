@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, type CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { type CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -12,7 +12,7 @@ import { FLINK_JAR, FlinkApplication, type FlinkJar, zipEntries } from '../../li
 import { EventLogStack } from '../../lib/stacks/event-log-stack';
 import { LakeStack } from '../../lib/stacks/lake-stack';
 import { StreamProcessingStack } from '../../lib/stacks/stream-processing-stack';
-import { cdkJsonContext, onlyResource, profileNames, REPO_ROOT, synthProfile } from '../helpers/synth';
+import { cdkJsonContext, onlyResource, profileNames, REPO_ROOT, scratchApp, synthProfile } from '../helpers/synth';
 
 interface ContractKey {
   key: string;
@@ -112,7 +112,7 @@ describe('the Flink application', () => {
   });
 
   test('a key scope that does not name the application is refused, naming keyApplications and the fix', () => {
-    const stack = new Stack(new App(), 'Scope');
+    const stack = new Stack(scratchApp(), 'Scope');
     expect(() => new FlinkApplication(stack, 'Job', {
       applicationName: 'tributary-dev-stream-v1', description: 'test', runtime: 'FLINK-2_2', jarPath: FLINK_JAR,
       parallelism: 1, parallelismPerKpu: 1, autoScaling: false, checkpointInterval: Duration.minutes(1), snapshotsEnabled: true,
@@ -164,7 +164,7 @@ describe('start on deploy', () => {
 
 describe('the jar and the event log it must read', () => {
   function streamStack(jar: FlinkJar, profile = 'dev') {
-    const app = new App({ context: { ...cdkJsonContext(), profile } });
+    const app = scratchApp({ context: { ...cdkJsonContext(), profile } });
     const { config } = loadConfig(app.node);
     const eventLog = new EventLogStack(app, 'EventLog', { config });
     const lake = new LakeStack(app, 'Lake', { config });
@@ -214,7 +214,7 @@ describe('the jar and the event log it must read', () => {
 
 describe('a Flink application in a VPC', () => {
   test('places its interfaces in the private subnets with the given security groups, and may manage them', () => {
-    const stack = new Stack(new App(), 'Network');
+    const stack = new Stack(scratchApp(), 'Network');
     const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2 });
     const group = new ec2.SecurityGroup(stack, 'JobSecurityGroup', { vpc });
     const app = new FlinkApplication(stack, 'Job', {
