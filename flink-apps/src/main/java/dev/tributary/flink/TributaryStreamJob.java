@@ -18,8 +18,7 @@ import dev.tributary.flink.processing.RecordRouter;
 import dev.tributary.flink.processing.SpendAggregate;
 import dev.tributary.flink.processing.SpendWindowFunctions;
 import dev.tributary.flink.processing.WatermarkLag;
-import dev.tributary.flink.rules.CardSequenceRules;
-import dev.tributary.flink.rules.LargeTransactionBurstRule;
+import dev.tributary.flink.rules.CardRules;
 import dev.tributary.flink.views.Rows.Alert;
 import dev.tributary.flink.views.Rows.LateEvent;
 import dev.tributary.flink.views.ViewDefinition;
@@ -54,8 +53,9 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * source ─► route ─► dedupe(txnId) ─► late router ─┬─► enrich ─────────────────► enriched_transactions
  *   │ rejected                           │ late     ├─► windows (card, customer) ─► 4 spend views
- *   ▼                                    ▼          └─► watermark lag ─► keyBy card ─┬─► R1 (CEP) ─┐
- * dead_letter                       late_events ◄─── behind-watermark events ◄───────┴─► R2, R3 ──┴─► alerts (+ stream/topic)
+ *   ▼                                    ▼          └─► watermark lag ─► keyBy card ─► R1-R3 ─┬─ final ─────► alerts view
+ * dead_letter                       late_events ◄─── behind-watermark events ◄─────────────────┤
+ *                                                                     on arrival / at final ─┴─► alerts log (stream/topic)
  * </pre>
  */
 public final class TributaryStreamJob {
@@ -153,27 +153,21 @@ public final class TributaryStreamJob {
                         .uid(lake.versioned("customer-sessions")).name("customer sessions 30 min gap"),
                 Views.CUSTOMER_SESSIONS, lake);
 
-        KeyedStream<Transaction, String> byCardForRules = onTime
+        OutputTag<LateEvent> lateForRules = new OutputTag<>("late-for-rules") {};
+        SingleOutputStreamOperator<Alert> alerts = onTime
                 .transform("lag watermark for rules", TypeInformation.of(Transaction.class),
                         new WatermarkLag<Transaction>(lateness))
                 .uid(lake.versioned("rules-watermark-lag"))
-                .keyBy(txn -> txn.cardId);
-        OutputTag<Transaction> lateForBurstRule = new OutputTag<>("late-for-r1") {};
-        OutputTag<LateEvent> lateForSequenceRules = new OutputTag<>("late-for-r2-r3") {};
-        SingleOutputStreamOperator<Alert> burstAlerts = LargeTransactionBurstRule.detect(byCardForRules,
-                lateForBurstRule).uid(lake.versioned("rule-r1")).name("R1 large transaction burst (CEP)");
-        SingleOutputStreamOperator<Alert> sequenceAlerts = byCardForRules
-                .process(new CardSequenceRules(lateForSequenceRules))
-                .uid(lake.versioned("rules-r2-r3")).name("R2 country hop, R3 spike");
-        DataStream<Alert> alerts = burstAlerts.union(sequenceAlerts);
+                .keyBy(txn -> txn.cardId)
+                .process(new CardRules(lateForRules))
+                .uid(lake.versioned("rules")).name("R1-R3 eager rules");
+        // The view: final alerts only, exactly once. The log: each alert as soon as it is detected, at least once.
         write(alerts, Views.ALERTS, lake);
-        AlertSinks.create(settings).ifPresent(sink ->
-                alerts.sinkTo(sink).uid(lake.versioned("alerts-out")).name("alerts to " + settings.alerts().type()));
+        AlertSinks.create(settings).ifPresent(sink -> alerts.getSideOutput(CardRules.ALERTS_LOG).sinkTo(sink)
+                .uid(lake.versioned("alerts-out")).name("alerts to " + settings.alerts().type()));
 
-        DataStream<LateEvent> lateForRules = burstAlerts.getSideOutput(lateForBurstRule)
-                .process(new LateEventRouter.ToLateEvent()).uid(lake.versioned("late-for-r1"))
-                .union(sequenceAlerts.getSideOutput(lateForSequenceRules));
-        write(onTime.getSideOutput(LateEventRouter.LATE).union(lateForRules), Views.LATE_EVENTS, lake);
+        write(onTime.getSideOutput(LateEventRouter.LATE).union(alerts.getSideOutput(lateForRules)),
+                Views.LATE_EVENTS, lake);
     }
 
     /** A spend window that emits one final row per window, after the allowed lateness. */

@@ -31,7 +31,7 @@ public record JobSettings(
 
     /** Where views are written, and which output version this run writes ({@code v=<version>}). */
     public record Lake(String root, int version) implements Serializable {
-        /** Operator uids, consumer group and transactional ids carry the version, so a replay never shares state. */
+        /** Operator uids and the consumer group carry the version, so a replay never shares state. */
         public String versioned(String name) {
             return name + "-v" + version;
         }
@@ -53,11 +53,9 @@ public record JobSettings(
                                  KinesisStream kinesis, Optional<String> efoConsumerName,
                                  KafkaCluster kafka, String kafkaTopic) implements Serializable {}
 
-    public record AlertsSinkSettings(AlertsSinkType type, KinesisStream kinesis, KafkaCluster kafka, String kafkaTopic,
-                                     Duration kafkaTransactionTimeout) implements Serializable {}
-
-    /** The broker's default transaction.max.timeout.ms (15 minutes); a longer producer timeout is refused. */
-    public static final long MAX_KAFKA_TRANSACTION_TIMEOUT_MS = 900_000;
+    /** The alerts log: written at least once, each alert sent as soon as it is detected. */
+    public record AlertsSinkSettings(AlertsSinkType type, KinesisStream kinesis, KafkaCluster kafka, String kafkaTopic)
+            implements Serializable {}
 
     public static JobSettings read(JobProperties p) {
         Lake lake = new Lake(
@@ -90,16 +88,14 @@ public record JobSettings(
     private static AlertsSinkSettings readAlerts(JobProperties p) {
         AlertsSinkType type = p.choice(ALERTS, "sink", AlertsSinkType.class, AlertsSinkType.NONE);
         return switch (type) {
-            case NONE -> new AlertsSinkSettings(type, null, null, null, null);
+            case NONE -> new AlertsSinkSettings(type, null, null, null);
             case KINESIS -> {
                 String region = p.requiredString(KINESIS, "aws.region", "the AWS region, e.g. eu-west-1");
                 String arn = p.requiredString(ALERTS, "stream.arn", "the alerts stream ARN when Alerts/sink is kinesis");
-                yield new AlertsSinkSettings(type, new KinesisStream(region, arn), null, null, null);
+                yield new AlertsSinkSettings(type, new KinesisStream(region, arn), null, null);
             }
             case KAFKA -> new AlertsSinkSettings(type, null, kafkaCluster(p),
-                    p.requiredString(ALERTS, "topic", "the alerts topic when Alerts/sink is kafka"),
-                    Duration.ofMillis(p.longInRange(ALERTS, "transaction.timeout.ms", 600_000, 60_000,
-                            MAX_KAFKA_TRANSACTION_TIMEOUT_MS)));
+                    p.requiredString(ALERTS, "topic", "the alerts topic when Alerts/sink is kafka"));
         };
     }
 

@@ -86,13 +86,25 @@ public final class KinesisConnectors {
         return client;
     }
 
-    /** A KinesisStreamsSink partitioned by card (at least once: the connector has no transactions). */
+    /**
+     * How long the alerts sink holds a partial batch before it sends it (the connector's default is
+     * 5 s). The sink sends a PutRecords request when a full batch is buffered or when the first record
+     * buffered has waited this long; alerts are few, so it is nearly always the latter.
+     */
+    public static final Duration ALERTS_MAX_TIME_IN_BUFFER = Duration.ofMillis(50);
+
+    /**
+     * A KinesisStreamsSink partitioned by card, at least once (the connector has no transactions: a
+     * checkpoint waits until every buffered and in-flight record is written, and a restore may write
+     * some again), sending each alert within {@link #ALERTS_MAX_TIME_IN_BUFFER}.
+     */
     public static KinesisStreamsSink<Alert> alertsSink(KinesisStream stream, SerializationSchema<Alert> alerts) {
         return KinesisStreamsSink.<Alert>builder()
                 .setKinesisClientProperties(sinkClientProperties(stream))
                 .setStreamArn(stream.streamArn())
                 .setSerializationSchema(alerts)
                 .setPartitionKeyGenerator(Alert::cardId)
+                .setMaxTimeInBufferMS(ALERTS_MAX_TIME_IN_BUFFER.toMillis())
                 .build();
     }
 }

@@ -38,12 +38,4 @@ public class LateEventRouter extends ProcessFunction<Transaction, Transaction> {
         return new LateEvent(txn.txnId, txn.cardId, txn.customerId, txn.amountCents(), txn.country, txn.eventTime,
                 watermark, TransactionJson.write(txn));
     }
-
-    /** Records the late transactions another operator (CEP) set aside, with the watermark seen here. */
-    public static class ToLateEvent extends ProcessFunction<Transaction, LateEvent> {
-        @Override
-        public void processElement(Transaction txn, Context ctx, Collector<LateEvent> out) {
-            out.collect(lateEvent(txn, ctx.timerService().currentWatermark()));
-        }
-    }
 }

@@ -7,10 +7,10 @@ import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 /**
- * Forwards records unchanged and watermarks held back by the allowed lateness. The fraud rules sit
- * behind it: CEP has no allowed lateness of its own, and with the lag an event the
- * {@link LateEventRouter} accepted ({@code eventTime + lateness > watermark}) is ahead of the rules'
- * watermark, so the rules see it in event-time order like the windows do.
+ * Forwards records unchanged (at once: the rules' speculative evaluation sees each on arrival) and
+ * watermarks held back by the allowed lateness. The fraud rules sit behind it: with the lag an event
+ * the {@link LateEventRouter} accepted ({@code eventTime + lateness > watermark}) is ahead of the
+ * rules' watermark, so their final evaluation sees it in event-time order like the windows do.
  */
 public class WatermarkLag<T> extends AbstractStreamOperator<T> implements OneInputStreamOperator<T, T> {
     private final long lagMs;

@@ -59,17 +59,6 @@ class JobPropertiesTest {
     }
 
     @Test
-    void aKafkaTransactionTimeoutAboveTheBrokerMaximumIsRefused() {
-        Map<String, Properties> groups = validFileJob();
-        groups.put("Alerts", JobHarness.properties("sink", "kafka", "topic", "alerts",
-                "transaction.timeout.ms", "900001"));
-        groups.put("Kafka", JobHarness.properties("bootstrap.servers", "b-1:9098"));
-
-        assertThatThrownBy(() -> read(groups)).hasMessage("Property group 'Alerts', key 'transaction.timeout.ms' has "
-                + "value '900001' which is not allowed; expected an integer from 60000 to 900000");
-    }
-
-    @Test
     void numbersAndInstantsAreValidated() {
         Map<String, Properties> badVersion = validFileJob();
         badVersion.get("Job").setProperty("output.version", "two");

@@ -51,8 +51,7 @@ class PropertyContractTest {
         kafkaReplay.put("Source", JobHarness.properties("type", "kafka", "start.timestamp", "2026-11-21T00:00:00Z"));
         kafkaReplay.put("Kafka", JobHarness.properties("bootstrap.servers", "b-1:9098", "topic", "transactions",
                 "auth", "iam", "id.prefix", "fraud"));
-        kafkaReplay.put("Alerts", JobHarness.properties("sink", "kafka", "topic", "alerts",
-                "transaction.timeout.ms", "900000"));
+        kafkaReplay.put("Alerts", JobHarness.properties("sink", "kafka", "topic", "alerts"));
 
         Map<String, Properties> kinesisEfo = JobHarness.fileJob(Path.of("/in"), Path.of("/lake"), Path.of("/p.csv"));
         kinesisEfo.put("Source", JobHarness.properties("type", "kinesis", "start.timestamp", "2026-11-21T00:00:00Z"));
