@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.function.UnaryOperator;
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.configuration.RestartStrategyOptions;
@@ -24,7 +25,13 @@ public final class JobHarness {
     private JobHarness() {}
 
     public static MiniClusterExtension miniCluster() {
+        return miniCluster(new Configuration());
+    }
+
+    /** The test MiniCluster with extra cluster configuration (e.g. a metric reporter). */
+    public static MiniClusterExtension miniCluster(Configuration configuration) {
         return new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+                .setConfiguration(configuration)
                 .setNumberTaskManagers(1)
                 .setNumberSlotsPerTaskManager(PARALLELISM)
                 .build());
@@ -49,19 +56,20 @@ public final class JobHarness {
     }
 
     /** Builds and runs the whole job to the end of its bounded input. */
-    public static void run(Map<String, Properties> groups) throws Exception {
-        run(groups, UnaryOperator.identity(), 500);
+    public static JobExecutionResult run(Map<String, Properties> groups) throws Exception {
+        return run(groups, UnaryOperator.identity(), 500);
     }
 
     /**
      * Runs the job with {@code between} spliced in after the source (a test can inject a failure
      * there), checkpointing every {@code checkpointMillis} and restarting up to twice after a failure.
      */
-    public static void run(Map<String, Properties> groups, UnaryOperator<DataStream<ParsedRecord>> between,
-                           long checkpointMillis) throws Exception {
+    public static JobExecutionResult run(Map<String, Properties> groups,
+                                         UnaryOperator<DataStream<ParsedRecord>> between, long checkpointMillis)
+            throws Exception {
         StreamExecutionEnvironment env = environment(checkpointMillis);
         JobSettings settings = build(env, groups, between);
-        env.execute("test " + settings.lake().versioned("tributary-stream"));
+        return env.execute("test " + settings.lake().versioned("tributary-stream"));
     }
 
     /** Submits the job (an unbounded source: it runs until cancelled) and returns its client at once. */
