@@ -83,7 +83,7 @@ class KinesisJobTest {
                         .setParallelism(records.getParallelism()).uid("test-fail-once"),
                 () -> LakeReader.rows(lake, "enriched_transactions").size() == expected.size() + trailers.size()
                         && LakeReader.rows(lake, "customer_sessions").size() >= expectedSessions
-                        // The sink sends a partial batch after its 5 s buffer time (maxTimeInBufferMS).
+                        // The sink sends a partial batch after 50 ms in its buffer (maxTimeInBufferMS).
                         && streamedAlertIds("alerts").size() >= sample.labelledAlertIds().size());
 
         assertThat(FailureRecoveryTest.FailOnceAfterCheckpoint.FAILED).as("the induced failure happened").isTrue();
