@@ -2,11 +2,10 @@ package dev.tributary.flink;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tributary.flink.io.TransactionJson;
-import dev.tributary.flink.model.ParsedRecord;
 import dev.tributary.flink.model.Transaction;
 import dev.tributary.flink.rules.CardRules;
+import dev.tributary.flink.testing.HoldUntilOnLog;
 import dev.tributary.flink.testing.JobHarness;
 import dev.tributary.flink.testing.KinesisLocal;
 import dev.tributary.flink.testing.LakeReader;
@@ -14,7 +13,6 @@ import dev.tributary.flink.testing.ReferenceModel;
 import dev.tributary.flink.testing.SampleGenerator;
 import dev.tributary.flink.testing.SampleGenerator.Sample;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,20 +20,16 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.JobExecutionResult;
-import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
-import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -63,7 +57,6 @@ class EagerAlertsTest {
 
     static final long HOUR = 3_600_000;
     static final long T = SampleGenerator.START;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path workDir;
@@ -113,7 +106,7 @@ class EagerAlertsTest {
 
         String alertsArn = KINESIS.createStream("eager-alerts", 1);
         Path lake = workDir.resolve("lake");
-        HoldUntilOnLog.reset("eager-alerts", holdAfter);
+        HoldUntilOnLog.reset(() -> KINESIS.readAll("eager-alerts"), holdAfter);
         JobExecutionResult result = JobHarness.run(job(arrival, lake, alertsArn), HoldUntilOnLog::splice, 500);
 
         assertThat(HoldUntilOnLog.TIMED_OUT).as("alerts that did not reach the log while the input was held")
@@ -217,69 +210,6 @@ class EagerAlertsTest {
     }
 
     static String alertId(String record) {
-        try {
-            return JSON.readTree(record).get("alertId").asText();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /**
-     * Passes records on, but after each transaction named in the holds it stops the input (the next record
-     * is held) until the named alert is on the alerts stream: with the input stopped there, no watermark
-     * beyond that transaction's can reach the rules. Gives up after {@link #PATIENCE_MS} and notes it.
-     */
-    static class HoldUntilOnLog implements MapFunction<ParsedRecord, ParsedRecord> {
-        static final long PATIENCE_MS = 20_000;
-        /** From passing the completing transaction to the alert being readable on the log. */
-        static final Map<String, Long> LATENCY_MS = new ConcurrentHashMap<>();
-        /** From passing the completing transaction to the rules detecting the alert (its detectedAt). */
-        static final Map<String, Long> DETECTION_MS = new ConcurrentHashMap<>();
-        static final Set<String> TIMED_OUT = ConcurrentHashMap.newKeySet();
-        static volatile Map<String, String> holds;
-        static volatile String stream;
-        static volatile String awaited;
-        static volatile long passedAtNanos;
-        static volatile long passedAtMillis;
-
-        static void reset(String alertsStream, Map<String, String> holdAfter) {
-            LATENCY_MS.clear();
-            DETECTION_MS.clear();
-            TIMED_OUT.clear();
-            holds = Map.copyOf(holdAfter);
-            stream = alertsStream;
-            awaited = null;
-        }
-
-        static DataStream<ParsedRecord> splice(DataStream<ParsedRecord> records) {
-            return records.map(new HoldUntilOnLog()).setParallelism(records.getParallelism()).uid("test-hold");
-        }
-
-        @Override
-        public ParsedRecord map(ParsedRecord record) throws Exception {
-            if (awaited != null) {
-                long deadline = System.nanoTime() + PATIENCE_MS * 1_000_000;
-                Optional<String> onLog;
-                while ((onLog = KINESIS.readAll(stream).stream().filter(r -> alertId(r).equals(awaited)).findFirst())
-                        .isEmpty()) {
-                    if (System.nanoTime() > deadline) {
-                        TIMED_OUT.add(awaited);
-                        break;
-                    }
-                    Thread.sleep(10);
-                }
-                if (onLog.isPresent()) {
-                    LATENCY_MS.put(awaited, (System.nanoTime() - passedAtNanos) / 1_000_000);
-                    DETECTION_MS.put(awaited, JSON.readTree(onLog.get()).get("detectedAt").asLong() - passedAtMillis);
-                }
-                awaited = null;
-            }
-            if (record.isValid() && holds.containsKey(record.transaction.txnId)) {
-                awaited = holds.get(record.transaction.txnId);
-                passedAtNanos = System.nanoTime();
-                passedAtMillis = System.currentTimeMillis();
-            }
-            return record;
-        }
+        return HoldUntilOnLog.json(record).get("alertId").asText();
     }
 }

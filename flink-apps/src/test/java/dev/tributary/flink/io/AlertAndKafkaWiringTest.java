@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tributary.flink.config.JobSettings.AlertsSinkSettings;
+import dev.tributary.flink.config.JobSettings.AlertsSinkType;
 import dev.tributary.flink.config.JobSettings.KafkaAuth;
 import dev.tributary.flink.config.JobSettings.KafkaCluster;
 import dev.tributary.flink.views.Rows.Alert;
@@ -44,6 +46,15 @@ class AlertAndKafkaWiringTest {
                 .containsEntry("sasl.client.callback.handler.class",
                         "software.amazon.msk.auth.iam.IAMClientCallbackHandler");
         assertThat(KafkaClients.securityProperties(new KafkaCluster("b-1:9092", KafkaAuth.NONE, "p"))).isEmpty();
+    }
+
+    @Test
+    void theKafkaAlertsProducerWaitsForEveryReplicaAndLingersBriefly() {
+        Properties producer = AlertSinks.kafkaProducerConfig(new AlertsSinkSettings(AlertsSinkType.KAFKA, null,
+                new KafkaCluster("b-1:9098", KafkaAuth.IAM, "p"), "alerts"));
+
+        assertThat(producer).containsEntry("acks", "all").containsEntry("linger.ms", "5")
+                .containsEntry("sasl.mechanism", "AWS_MSK_IAM");
     }
 
     @Test
