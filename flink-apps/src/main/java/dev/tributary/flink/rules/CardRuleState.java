@@ -4,6 +4,7 @@ import dev.tributary.flink.model.SpendTotals;
 import dev.tributary.flink.model.Transaction;
 import dev.tributary.flink.views.Rows.Alert;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.function.Consumer;
@@ -98,6 +99,17 @@ public final class CardRuleState {
         previous = txn;
         txnCount++;
         totalCents = Math.addExact(totalCents, txn.amountCents());
+    }
+
+    /** Advances over {@code txns} in event-time order; returns the alerts found, in order. */
+    public List<Alert> advanceInOrder(Collection<Transaction> txns, long detectedAt) {
+        List<Transaction> ordered = new ArrayList<>(txns);
+        ordered.sort(EVENT_TIME_ORDER);
+        List<Alert> found = new ArrayList<>();
+        for (Transaction txn : ordered) {
+            advance(txn, detectedAt, found::add);
+        }
+        return found;
     }
 
     /**

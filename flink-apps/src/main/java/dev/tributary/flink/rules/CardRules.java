@@ -97,14 +97,7 @@ public class CardRules extends KeyedProcessFunction<String, Transaction, Alert> 
         for (List<Transaction> bucket : pendingByEventTime.values()) {
             pending.addAll(bucket);
         }
-        pending.sort(CardRuleState.EVENT_TIME_ORDER);
-        CardRuleState state = finalState();
-        long detectedAt = ctx.timerService().currentProcessingTime();
-        List<Alert> found = new ArrayList<>();
-        for (Transaction txn : pending) {
-            state.advance(txn, detectedAt, found::add);
-        }
-        for (Alert alert : found) {
+        for (Alert alert : finalState().advanceInOrder(pending, ctx.timerService().currentProcessingTime())) {
             if (!emitted.contains(alert.alertId())) {
                 send(alert, false, ctx);
             }
@@ -116,14 +109,8 @@ public class CardRules extends KeyedProcessFunction<String, Transaction, Alert> 
         List<Transaction> due = pendingByEventTime.get(timestamp);
         if (due != null) {
             pendingByEventTime.remove(timestamp);
-            List<Transaction> ordered = new ArrayList<>(due);
-            ordered.sort(CardRuleState.EVENT_TIME_ORDER);
             CardRuleState state = finalState();
-            long detectedAt = ctx.timerService().currentProcessingTime();
-            List<Alert> found = new ArrayList<>();
-            for (Transaction txn : ordered) {
-                state.advance(txn, detectedAt, found::add);
-            }
+            List<Alert> found = state.advanceInOrder(due, ctx.timerService().currentProcessingTime());
             burst.update(state.burst());
             previous.update(state.previous());
             history.update(state.history());
