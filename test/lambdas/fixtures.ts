@@ -5,12 +5,13 @@ import type { Transaction } from '../../lambdas/shared/transaction';
 
 /** Realistic Kinesis and MSK events for the speed-layer tests and benchmark. */
 
-/** A complete environment, as the stack sets it. */
+/** A complete speed-layer environment, as the stack sets it (alerts log on Kinesis). */
 export const VALID_ENV = {
   LAKE_BUCKET_NAME: 'tributary-dev-lake-123456789012',
   SPEED_PREFIX: 'speed',
   DEAD_LETTER_PREFIX: 'deadletter/speed',
-  ALERTS_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:tributary-dev-alerts',
+  ALERTS_LOG_TYPE: 'kinesis',
+  ALERTS_STREAM_NAME: 'tributary-dev-alerts-log',
   POWERTOOLS_SERVICE_NAME: 'speed-layer',
   POWERTOOLS_METRICS_NAMESPACE: 'Tributary',
   POWERTOOLS_LOG_LEVEL: 'info',
