@@ -12,7 +12,11 @@ export const alertNotifierEnvSchema = z.object({
   /** The Powertools idempotency table: partition key `id` (string), TTL attribute `expiration`. */
   IDEMPOTENCY_TABLE_NAME: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'),
   /** How long an alert's idempotency record lasts: the alerts log's retention, so every redelivery it can make is caught. */
-  IDEMPOTENCY_EXPIRY_SECONDS: z.coerce.number().int('must be a whole number of seconds').min(60, 'must be at least 60 seconds'),
+  IDEMPOTENCY_EXPIRY_SECONDS: z
+    .string()
+    .regex(/^\d{1,10}$/, 'must be a whole number of seconds')
+    .transform(Number)
+    .pipe(z.number().min(60, 'must be at least 60 seconds')),
   /** The lake bucket the dead letters go to. */
   LAKE_BUCKET_NAME: bucketName,
   /** The lake's dead-letter prefix, e.g. `deadletter`: malformed alert records go under `<prefix>/alerts/`. */
