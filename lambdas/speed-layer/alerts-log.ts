@@ -81,8 +81,8 @@ export interface KafkaAlertsLogOptions {
   auth: 'iam' | 'none';
   /** The region the IAM token is signed for (auth `iam`). */
   region?: string;
-  /** Connection and retry settings to override (tests shorten them). */
-  kafka?: Partial<Pick<KafkaConfig, 'connectionTimeout' | 'requestTimeout' | 'retry'>>;
+  /** Connection, retry and log settings to override (tests shorten and silence them). */
+  kafka?: Partial<Pick<KafkaConfig, 'connectionTimeout' | 'requestTimeout' | 'retry' | 'logLevel'>>;
 }
 
 /**

@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { alertsLogFor } from './alerts-log';
 import { alertsLogTarget, loadSpeedLayerEnv, runtimeRegion } from './env';
 import { createSpeedLayerHandler } from './handler';
@@ -18,7 +19,12 @@ const env = loadSpeedLayerEnv();
 export const handler = createSpeedLayerHandler({
   env,
   s3: new S3Client({}),
-  alertsLog: alertsLogFor(alertsLogTarget(env), { kinesis: () => new KinesisClient({}), region: () => runtimeRegion() }),
+  alertsLog: alertsLogFor(alertsLogTarget(env), {
+    // HTTP/1.1 rather than the Kinesis client's default HTTP/2, which only SubscribeToShard needs: PutRecords works
+    // over either on AWS, and kinesis-local (the sandbox's stand-in) serves HTTP/1.1 only.
+    kinesis: () => new KinesisClient({ requestHandler: new NodeHttpHandler() }),
+    region: () => runtimeRegion(),
+  }),
   logger: new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME, logLevel: env.POWERTOOLS_LOG_LEVEL }),
   metrics: new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE, serviceName: env.POWERTOOLS_SERVICE_NAME }),
 });
