@@ -3,6 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { PutObjectCommand, S3Client, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { KinesisClient, PutRecordsCommand, type PutRecordsCommandInput } from '@aws-sdk/client-kinesis';
 import { mockClient } from 'aws-sdk-client-mock';
+import { alertRecordSchema } from '../../lambdas/shared/alert';
 import { kinesisDecoder } from '../../lambdas/shared/kinesis';
 import { kinesisAlertsLog } from '../../lambdas/speed-layer/alerts-log';
 import { toCents, validateTransaction } from '../../lambdas/shared/transaction';
@@ -101,6 +102,8 @@ describe('speed-layer handler', () => {
         },
       ],
     ]);
+    // What the alert notifier accepts (lambdas/shared/alert.ts): the speed layer's alerts are valid alert records.
+    expect(alertRecordSchema.safeParse(appended()[0][1]).success).toBe(true);
     expect(response.batchItemFailures).toEqual([]);
     expect(response.state).toMatchObject({ version: 1, maxEventTime: T0 + 2_000 });
     expect(Object.keys(response.state!.cards)).toEqual(['card-000042']);
