@@ -101,7 +101,12 @@ export function createAlertNotifierHandler(deps: AlertNotifierDependencies): Ale
         ContentType: 'application/x-ndjson',
       }),
     );
-    logger.warn('Malformed alert record dead-lettered', { sequenceNumber: record.coordinates.sequenceNumber, reason: why.reason, detail: why.detail });
+    logger.warn('Malformed alert record dead-lettered', {
+      shardId: record.coordinates.shardId,
+      sequenceNumber: record.coordinates.sequenceNumber,
+      reason: why.reason,
+      detail: why.detail,
+    });
     return 'dead_lettered';
   }
 
@@ -123,6 +128,7 @@ export function createAlertNotifierHandler(deps: AlertNotifierDependencies): Ale
           return await delivery;
         } catch (error) {
           logger.error('Alert not delivered; this record and the rest of its unit will be redelivered', {
+            shardId: record.coordinates.shardId,
             sequenceNumber: record.coordinates.sequenceNumber,
             error: error as Error,
           });
@@ -139,6 +145,9 @@ export function createAlertNotifierHandler(deps: AlertNotifierDependencies): Ale
     metrics.addMetric('AlertRecordsDeadLettered', MetricUnit.Count, count('dead_lettered'));
     metrics.addMetric('AlertRecordsRetried', MetricUnit.Count, failed.length);
     logger.info('Alerts processed', {
+      shardId: records[0].coordinates.shardId,
+      firstSequenceNumber: records[0].coordinates.sequenceNumber,
+      lastSequenceNumber: records[records.length - 1].coordinates.sequenceNumber,
       records: records.length,
       published: count('published'),
       duplicates: count('duplicate'),

@@ -5,7 +5,7 @@ import type { Context, KinesisStreamBatchResponse } from 'aws-lambda';
 import { kinesisDecoder, readTumblingWindow, type KinesisEvent, type TumblingWindow } from '../shared/kinesis';
 import { isMskEvent, mskDecoder, type MskBatchResponse, type MskEvent } from '../shared/msk';
 import { orderedUnits, type SourceRecord } from '../shared/source-record';
-import type { AlertsLog } from './alerts-log';
+import { AlertsLogWriteError, type AlertsLog } from './alerts-log';
 import { processBatch, type OutputUnit } from './core';
 import type { SpeedLayerEnv } from './env';
 import { EMPTY_RULE_STATE, parseRuleState, type RuleState } from './rules';
@@ -59,6 +59,8 @@ export function createShardBatchProcessor(deps: SpeedLayerDependencies) {
         resumeIndex: unit.resumeIndex,
         failedCalls: failures.length,
         error: failures[0].reason as Error,
+        // A PutRecords partial failure: which alerts Kinesis refused, and why.
+        refusedAlerts: failures.flatMap((f) => (f.reason instanceof AlertsLogWriteError ? f.reason.refused : [])),
       });
     }
     return failures.length === 0;
