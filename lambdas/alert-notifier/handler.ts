@@ -19,6 +19,10 @@ import { alertsDeadLetterPrefix } from './layout';
  * Flink restore), so each alert is published through Powertools Idempotency keyed by `<detectedBy>:<alertId>`
  * with DynamoDB persistence; a record whose key is COMPLETED is not published again while the idempotency
  * record lives (IDEMPOTENCY_EXPIRY_SECONDS = the log's retention). See docs/speed-layer.md, "The alert notifier".
+ * Powertools' API as documented (makeIdempotent with eventKeyJmesPath, https://docs.aws.amazon.com/powertools/
+ * typescript/latest/api/functions/_aws-lambda-powertools_idempotency.index.makeIdempotent.html) and as version
+ * 2.35.0 implements it: the INPROGRESS / COMPLETED records, the deletion of the record when the function throws,
+ * the responseHook on an existing COMPLETED record.
  *
  * Failure handling as the speed layer's: a malformed record is dead-lettered with its reason and not reported
  * (the rest of the batch goes on); a failed publish or dead-letter write reports that record and every later

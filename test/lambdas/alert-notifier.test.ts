@@ -136,7 +136,7 @@ describe('alert notifier on Kinesis', () => {
   ];
   const event = kinesisEvent(0, batch, { streamArn: ALERTS_STREAM_ARN });
 
-  it('publishes each alert once per path with its attributes, dead-letters the malformed records with their reason, and reports none', async () => {
+  it('publishes each alert once per path with its String attributes (SNS: Amazon SNS message attributes), dead-letters the malformed records with their reason, and reports none', async () => {
     await newlyPublished();
     const { handler, metric } = notifier();
     const before = Math.floor(Date.now() / 1000);
@@ -195,7 +195,7 @@ describe('alert notifier on Kinesis', () => {
     expect(metric('AlertsDuplicate')).toEqual([1]);
   });
 
-  it('reports an alert another invocation holds in progress, and publishes it once that invocation\'s time is up', async () => {
+  it('reports an alert another invocation holds in progress, and publishes it once that invocation\'s time is up (Powertools idempotency: in_progress_expiration from the remaining time)', async () => {
     await newlyPublished();
     const held = alertRecord({ cardId: 'card-k7' });
     // What an invocation that died between saving IN_PROGRESS and publishing leaves behind (Powertools' item shape).
@@ -225,7 +225,7 @@ describe('alert notifier on Kinesis', () => {
 describe('alert notifier on MSK', () => {
   const partition = (n: number) => `${ALERTS_TOPIC}-${n}`;
 
-  it('reports failed publishes per topic-partition from the first failure on; the redelivery publishes each alert once', async () => {
+  it('reports failed publishes per topic-partition from the first failure on (Lambda: Configuring error handling controls for Kafka event sources); the redelivery publishes each alert once', async () => {
     await newlyPublished();
     const p0 = [POISON.schemaViolation(0), alertRecord({ cardId: 'card-m1', detectedBy: 'stream' }), alertRecord({ cardId: 'card-m2', detectedBy: 'stream' })];
     const p1 = [alertRecord({ cardId: 'card-m3', rule: 'R3', txnIds: ['t-77'] })];
