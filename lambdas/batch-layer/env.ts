@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bucketName, parseEnvironment, powertoolsLogLevel } from '../shared/env';
 
 /**
  * The batch-layer function's environment: the ONLY place it reads `process.env`.
@@ -6,14 +7,9 @@ import { z } from 'zod';
  * function gets every variable declared here and nothing else.
  */
 
-const powertoolsLogLevel = z
-  .string()
-  .transform((level) => level.toUpperCase())
-  .pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT']));
-
 export const batchLayerEnvSchema = z.object({
   /** The lake bucket whose raw/ the plan lists. */
-  LAKE_BUCKET_NAME: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
+  LAKE_BUCKET_NAME: bucketName,
   /** Key prefix of the master dataset, e.g. `raw`, partitioned `dt=yyyy-MM-dd/`. */
   RAW_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'must be an S3 key prefix without leading or trailing "/"'),
   /** The Glue database of the lake, as the statements name it. */
@@ -30,11 +26,5 @@ export type BatchLayerEnv = z.infer<typeof batchLayerEnvSchema>;
 
 /** Parse the environment or fail with a message naming every missing or invalid variable. */
 export function loadBatchLayerEnv(source: Record<string, string | undefined> = process.env): BatchLayerEnv {
-  const result = batchLayerEnvSchema.safeParse(source);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const name = String(issue.path[0]);
-    return source[name] === undefined ? `${name} is not set` : `${name} is invalid: ${issue.message}`;
-  });
-  throw new Error(`Batch layer environment: ${problems.join('; ')}`);
+  return parseEnvironment('Batch layer', batchLayerEnvSchema, source);
 }

@@ -48,3 +48,14 @@ const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]
 export function decodeBase64(text: string): Buffer | undefined {
   return STRICT_BASE64.test(text) ? Buffer.from(text, 'base64') : undefined;
 }
+
+/** The records of each ordered unit of the log (Kinesis shard or Kafka topic-partition), each in log order. */
+export function orderedUnits(records: readonly SourceRecord[]): SourceRecord[][] {
+  const units = new Map<string, SourceRecord[]>();
+  for (const record of records) {
+    const unit = units.get(record.coordinates.shardId);
+    if (unit) unit.push(record);
+    else units.set(record.coordinates.shardId, [record]);
+  }
+  return [...units.values()];
+}

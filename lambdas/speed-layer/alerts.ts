@@ -1,11 +1,12 @@
+import { alertJson } from '../shared/alert';
 import { hourPartition, type LakeLayout } from './layout';
 import type { Alert } from './rules';
 import type { LakeObject } from './views';
 
 /**
  * The two forms of an alert. In the lake it is one JSON line with the columns
- * of the `alerts` view in schemas/views.json (the Glue contract); on SNS it is
- * the spec's alert record as is (docs/reference-product.md).
+ * of the `alerts` view in schemas/views.json (the Glue contract); on the alerts log
+ * it is the spec's alert record as is (docs/reference-product.md).
  */
 
 /**
@@ -30,7 +31,7 @@ export function alertObject(layout: LakeLayout, alert: Alert): LakeObject {
   return { key: alertObjectKey(layout, alert), body: `${JSON.stringify(row)}\n` };
 }
 
-/** The SNS message body; alertId also travels as a message attribute so subscribers can filter and dedupe. */
+/** The alerts log's record value: the alert record's JSON (lambdas/shared/alert.ts), as the Flink job writes it too. */
 export function alertMessage(alert: Alert): string {
-  return JSON.stringify(alert);
+  return alertJson(alert);
 }

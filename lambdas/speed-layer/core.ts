@@ -1,3 +1,4 @@
+import { deadLetterBody } from '../shared/lake';
 import type { SourceRecord } from '../shared/source-record';
 import { validateTransaction, type InvalidReason, type SchemaError, type Transaction } from '../shared/transaction';
 import { alertObject } from './alerts';
@@ -43,7 +44,7 @@ export interface OutputUnit {
   resumeIndex: number;
   /** Lake objects: view partials and alert lines (segment), or the dead letter. */
   objects: LakeObject[];
-  /** Alerts to publish to SNS. */
+  /** Alerts to append to the alerts log. */
   alerts: Alert[];
 }
 
@@ -70,23 +71,6 @@ interface ValidRecord {
   index: number;
   record: SourceRecord;
   transaction: Transaction;
-}
-
-/** The dead-letter object: one JSON line with the reason, the error details, the source coordinates and the raw data. */
-function deadLetterBody(malformed: MalformedRecord): string {
-  const { coordinates, encodedData } = malformed.record;
-  return `${JSON.stringify({
-    reason: malformed.reason,
-    detail: malformed.detail,
-    errors: malformed.errors,
-    event_source: coordinates.eventSource,
-    stream: coordinates.stream,
-    shard_id: coordinates.shardId,
-    sequence_number: coordinates.sequenceNumber,
-    partition_key: coordinates.partitionKey,
-    arrival_time: coordinates.arrivalTime,
-    data_base64: encodedData,
-  })}\n`;
 }
 
 function runRules(input: SpeedBatchInput, valid: readonly ValidRecord[]) {
@@ -143,7 +127,7 @@ export function processBatch(input: SpeedBatchInput): SpeedBatchResult {
   const deadLetterUnits: OutputUnit[] = malformed.map((m) => ({
     kind: 'dead_letter',
     resumeIndex: m.index,
-    objects: [{ key: deadLetterKey(input.layout, m.record.coordinates), body: deadLetterBody(m) }],
+    objects: [{ key: deadLetterKey(input.layout, m.record.coordinates), body: deadLetterBody(m.record, m) }],
     alerts: [],
   }));
 

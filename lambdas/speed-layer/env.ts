@@ -1,48 +1,74 @@
 import { z } from 'zod';
+import { bucketName, keyPrefix, parseEnvironment, powertoolsLogLevel } from '../shared/env';
 
 /**
  * The speed layer's environment: the ONLY place the handler reads `process.env`.
  *
- * The schema is the contract with the CDK stack: the stack's tests check that
- * it sets every variable declared here and nothing else.
+ * The schema is the contract with the CDK stack and the sandbox (both build it with
+ * lib/speed-layer-environment.ts): the stack's tests check that it sets every variable
+ * declared here and nothing else.
  */
 
-// An S3 key prefix without leading or trailing slash ("speed", "deadletter/speed").
-const keyPrefix = z
-  .string()
-  .regex(/^[A-Za-z0-9!_.*'()=-]+(\/[A-Za-z0-9!_.*'()=-]+)*$/, 'must be an S3 key prefix without leading or trailing "/"');
+const KAFKA_TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
+// host:port, comma-separated, as MSK's GetBootstrapBrokers and Kafka clients write them.
+const BROKER_LIST = /^[A-Za-z0-9.-]+:\d{1,5}(,[A-Za-z0-9.-]+:\d{1,5})*$/;
 
-const powertoolsLogLevel = z
-  .string()
-  .transform((level) => level.toUpperCase())
-  .pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT']));
-
-export const speedLayerEnvSchema = z.object({
-  /** The data lake bucket the speed views, alerts and dead letters are written to. */
-  LAKE_BUCKET_NAME: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
-  /** Key prefix of the speed views and alerts, e.g. `speed`. */
-  SPEED_PREFIX: keyPrefix,
-  /** Key prefix of the dead-lettered records, e.g. `deadletter/speed`. */
-  DEAD_LETTER_PREFIX: keyPrefix,
-  /** SNS topic every alert is published to. */
-  ALERTS_TOPIC_ARN: z.string().regex(/^arn:[a-z-]+:sns:[a-z0-9-]*:\d*:[A-Za-z0-9_-]+(\.fifo)?$/, 'must be an SNS topic ARN'),
-  /** Powertools: the `service` of every log line and metric. */
-  POWERTOOLS_SERVICE_NAME: z.string().min(1),
-  /** Powertools: the CloudWatch namespace of the EMF metrics. */
-  POWERTOOLS_METRICS_NAMESPACE: z.string().min(1),
-  /** Powertools: TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL or SILENT (any case). */
-  POWERTOOLS_LOG_LEVEL: powertoolsLogLevel,
-});
+export const speedLayerEnvSchema = z
+  .object({
+    /** The data lake bucket the speed views, alerts and dead letters are written to. */
+    LAKE_BUCKET_NAME: bucketName,
+    /** Key prefix of the speed views and alerts, e.g. `speed`. */
+    SPEED_PREFIX: keyPrefix,
+    /** Key prefix of the dead-lettered records, e.g. `deadletter/speed`. */
+    DEAD_LETTER_PREFIX: keyPrefix,
+    /** The alerts log's kind, the same as the event log's: `kinesis` or `kafka`. */
+    ALERTS_LOG_TYPE: z.enum(['kinesis', 'kafka']),
+    /** kinesis: the alerts stream's name (PutRecords' StreamName). */
+    ALERTS_STREAM_NAME: z.string().regex(/^[a-zA-Z0-9_.-]{1,128}$/, 'must be a Kinesis stream name').optional(),
+    /** kafka: the bootstrap brokers, `host:port[,host:port...]`. */
+    ALERTS_KAFKA_BROKERS: z.string().regex(BROKER_LIST, 'must be host:port[,host:port...]').optional(),
+    /** kafka: the alerts topic. */
+    ALERTS_KAFKA_TOPIC: z.string().regex(KAFKA_TOPIC, 'must be a Kafka topic name').optional(),
+    /** kafka: `iam` (MSK: TLS + SASL OAUTHBEARER with a signed IAM token) or `none` (the sandbox's plaintext broker). */
+    ALERTS_KAFKA_AUTH: z.enum(['iam', 'none']).optional(),
+    /** Powertools: the `service` of every log line and metric. */
+    POWERTOOLS_SERVICE_NAME: z.string().min(1),
+    /** Powertools: the CloudWatch namespace of the EMF metrics. */
+    POWERTOOLS_METRICS_NAMESPACE: z.string().min(1),
+    /** Powertools: TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL or SILENT (any case). */
+    POWERTOOLS_LOG_LEVEL: powertoolsLogLevel,
+  })
+  .superRefine((env, ctx) => {
+    const needed = env.ALERTS_LOG_TYPE === 'kinesis' ? (['ALERTS_STREAM_NAME'] as const) : (['ALERTS_KAFKA_BROKERS', 'ALERTS_KAFKA_TOPIC', 'ALERTS_KAFKA_AUTH'] as const);
+    for (const name of needed) {
+      if (env[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: `required when ALERTS_LOG_TYPE is ${env.ALERTS_LOG_TYPE}` });
+    }
+  });
 
 export type SpeedLayerEnv = z.infer<typeof speedLayerEnvSchema>;
 
+/** Where the speed layer writes its alerts, as the writer takes it. */
+export type AlertsLogTarget =
+  | { type: 'kinesis'; streamName: string }
+  | { type: 'kafka'; brokers: string[]; topic: string; auth: 'iam' | 'none' };
+
 /** Parse the environment or fail with a message naming every missing or invalid variable. */
 export function loadSpeedLayerEnv(source: Record<string, string | undefined> = process.env): SpeedLayerEnv {
-  const result = speedLayerEnvSchema.safeParse(source);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const name = String(issue.path[0]);
-    return source[name] === undefined ? `${name} is not set` : `${name} is invalid: ${issue.message}`;
-  });
-  throw new Error(`Speed layer environment: ${problems.join('; ')}`);
+  return parseEnvironment('Speed layer', speedLayerEnvSchema, source);
+}
+
+/** The alerts log of a parsed environment (the schema has made sure the variables of its type are there). */
+export function alertsLogTarget(env: SpeedLayerEnv): AlertsLogTarget {
+  if (env.ALERTS_LOG_TYPE === 'kinesis') return { type: 'kinesis', streamName: env.ALERTS_STREAM_NAME! };
+  return { type: 'kafka', brokers: env.ALERTS_KAFKA_BROKERS!.split(','), topic: env.ALERTS_KAFKA_TOPIC!, auth: env.ALERTS_KAFKA_AUTH! };
+}
+
+/**
+ * The function's region, which Lambda's runtime sets as AWS_REGION (not part of the stack's contract).
+ * The MSK IAM signer needs it explicitly; the SDK clients find it themselves.
+ */
+export function runtimeRegion(source: Record<string, string | undefined> = process.env): string {
+  const region = source.AWS_REGION;
+  if (!region) throw new Error('Speed layer environment: AWS_REGION is not set (Lambda sets it; set it when running the handler elsewhere)');
+  return region;
 }

@@ -1,27 +1,27 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { Context, KinesisStreamBatchResponse } from 'aws-lambda';
 import { kinesisDecoder, readTumblingWindow, type KinesisEvent, type TumblingWindow } from '../shared/kinesis';
 import { isMskEvent, mskDecoder, type MskBatchResponse, type MskEvent } from '../shared/msk';
-import type { SourceRecord } from '../shared/source-record';
-import { alertMessage } from './alerts';
+import { orderedUnits, type SourceRecord } from '../shared/source-record';
+import { AlertsLogWriteError, type AlertsLog } from './alerts-log';
 import { processBatch, type OutputUnit } from './core';
 import type { SpeedLayerEnv } from './env';
 import { EMPTY_RULE_STATE, parseRuleState, type RuleState } from './rules';
 
 /**
  * The thin I/O shell around the pure core: decode a Kinesis or MSK event, run
- * the core on each ordered unit of the log, write its outputs to S3 and SNS,
+ * the core on each ordered unit of the log, write its outputs to S3 and its alerts to the alerts log,
  * and answer Lambda in the source's own shape with the records to redeliver
  * (and the window state when a Kinesis mapping has a tumbling window).
  */
 
 export interface SpeedLayerDependencies {
-  env: Pick<SpeedLayerEnv, 'LAKE_BUCKET_NAME' | 'SPEED_PREFIX' | 'DEAD_LETTER_PREFIX' | 'ALERTS_TOPIC_ARN'>;
+  env: Pick<SpeedLayerEnv, 'LAKE_BUCKET_NAME' | 'SPEED_PREFIX' | 'DEAD_LETTER_PREFIX'>;
   s3: S3Client;
-  sns: SNSClient;
+  /** The alerts log (Kinesis stream or Kafka topic), made once per container. */
+  alertsLog: AlertsLog;
   logger: Logger;
   metrics: Metrics;
   clock?: () => number;
@@ -37,11 +37,11 @@ const NDJSON = 'application/x-ndjson';
  * shard or a Kafka topic-partition). Source-agnostic: the handler calls it once per unit.
  */
 export function createShardBatchProcessor(deps: SpeedLayerDependencies) {
-  const { env, s3, sns, logger, metrics } = deps;
+  const { env, s3, alertsLog, logger, metrics } = deps;
   const clock = deps.clock ?? Date.now;
   const layout = { speedPrefix: env.SPEED_PREFIX, deadLetterPrefix: env.DEAD_LETTER_PREFIX };
 
-  /** Write one unit's objects and publish its alerts; the unit is durable only if every call succeeded. */
+  /** Write one unit's objects and append its alerts to the alerts log; the unit is durable only if every call succeeded. */
   async function writeUnit(unit: OutputUnit): Promise<boolean> {
     const calls = [
       ...unit.objects.map((object) =>
@@ -49,18 +49,7 @@ export function createShardBatchProcessor(deps: SpeedLayerDependencies) {
           new PutObjectCommand({ Bucket: env.LAKE_BUCKET_NAME, Key: object.key, Body: object.body, ContentType: NDJSON }),
         ),
       ),
-      ...unit.alerts.map((alert) =>
-        sns.send(
-          new PublishCommand({
-            TopicArn: env.ALERTS_TOPIC_ARN,
-            Message: alertMessage(alert),
-            MessageAttributes: {
-              alertId: { DataType: 'String', StringValue: alert.alertId },
-              rule: { DataType: 'String', StringValue: alert.rule },
-            },
-          }),
-        ),
-      ),
+      ...(unit.alerts.length > 0 ? [alertsLog.append(unit.alerts)] : []),
     ];
     const outcomes = await Promise.allSettled(calls);
     const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
@@ -70,6 +59,8 @@ export function createShardBatchProcessor(deps: SpeedLayerDependencies) {
         resumeIndex: unit.resumeIndex,
         failedCalls: failures.length,
         error: failures[0].reason as Error,
+        // A PutRecords partial failure: which alerts Kinesis refused, and why.
+        refusedAlerts: failures.flatMap((f) => (f.reason instanceof AlertsLogWriteError ? f.reason.refused : [])),
       });
     }
     return failures.length === 0;
@@ -131,17 +122,6 @@ interface DecodedInvocation {
 function decode(event: SpeedLayerEvent): DecodedInvocation {
   if (isMskEvent(event)) return { records: mskDecoder.decode(event), failureResponse: mskDecoder.failureResponse };
   return { records: kinesisDecoder.decode(event), window: readTumblingWindow(event), failureResponse: kinesisDecoder.failureResponse };
-}
-
-/** The records of each ordered unit of the log (shard or topic-partition), in log order. */
-function orderedUnits(records: readonly SourceRecord[]): SourceRecord[][] {
-  const units = new Map<string, SourceRecord[]>();
-  for (const record of records) {
-    const unit = units.get(record.coordinates.shardId);
-    if (unit) unit.push(record);
-    else units.set(record.coordinates.shardId, [record]);
-  }
-  return [...units.values()];
 }
 
 /** The response type follows the event type; Lambda itself only sees JSON. */

@@ -1,4 +1,7 @@
+import { deadLetterKey as sharedDeadLetterKey, hourPartition } from '../shared/lake';
 import type { SourceCoordinates } from '../shared/source-record';
+
+export { hourPartition };
 
 /** Where the speed layer writes in the lake. Every key is deterministic so that a retry overwrites. */
 export interface LakeLayout {
@@ -9,12 +12,6 @@ export interface LakeLayout {
 }
 
 export type SpeedView = 'spend_per_card_minute' | 'spend_per_customer_hour';
-
-/** `dt=YYYY-MM-DD/hr=HH` of an instant, UTC: the partition scheme of every view. */
-export function hourPartition(epochMillis: number): string {
-  const iso = new Date(epochMillis).toISOString();
-  return `dt=${iso.slice(0, 10)}/hr=${iso.slice(11, 13)}`;
-}
 
 /** A segment's object in one partition of a view: `<shard>-<first seq>-<last seq>.json`. */
 export function viewObjectKey(
@@ -29,6 +26,5 @@ export function viewObjectKey(
 
 /** Partitioned by the record's arrival time, named by its position in the log. */
 export function deadLetterKey(layout: LakeLayout, coordinates: SourceCoordinates): string {
-  const name = `${coordinates.shardId}-${coordinates.sequenceNumber}`;
-  return `${layout.deadLetterPrefix}/${hourPartition(coordinates.arrivalTime)}/${name}.json`;
+  return sharedDeadLetterKey(layout.deadLetterPrefix, coordinates);
 }

@@ -1,16 +1,18 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import type { KinesisEvent } from '../../lambdas/shared/kinesis';
 import type { MskEvent, MskRecord } from '../../lambdas/shared/msk';
+import type { AlertRecord } from '../../lambdas/shared/alert';
 import type { Transaction } from '../../lambdas/shared/transaction';
 
 /** Realistic Kinesis and MSK events for the speed-layer tests and benchmark. */
 
-/** A complete environment, as the stack sets it. */
+/** A complete speed-layer environment, as the stack sets it (alerts log on Kinesis). */
 export const VALID_ENV = {
   LAKE_BUCKET_NAME: 'tributary-dev-lake-123456789012',
   SPEED_PREFIX: 'speed',
   DEAD_LETTER_PREFIX: 'deadletter/speed',
-  ALERTS_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:tributary-dev-alerts',
+  ALERTS_LOG_TYPE: 'kinesis',
+  ALERTS_STREAM_NAME: 'tributary-dev-alerts-log',
   POWERTOOLS_SERVICE_NAME: 'speed-layer',
   POWERTOOLS_METRICS_NAMESPACE: 'Tributary',
   POWERTOOLS_LOG_LEVEL: 'info',
@@ -45,7 +47,8 @@ export function txn(overrides: Partial<Transaction> = {}): Transaction {
   };
 }
 
-export type Payload = Transaction | { raw: Buffer } | { base64: string };
+/** What a record carries: a transaction (events log), an alert (alerts log), or bytes that are neither. */
+export type Payload = Transaction | AlertRecord | { raw: Buffer } | { base64: string };
 
 function encode(payload: Payload): string {
   if ('base64' in payload) return payload.base64;
@@ -53,7 +56,7 @@ function encode(payload: Payload): string {
   return Buffer.from(JSON.stringify(payload)).toString('base64');
 }
 
-export function kinesisRecord(shardIndex: number, position: number, payload: Payload): KinesisStreamRecord {
+export function kinesisRecord(shardIndex: number, position: number, payload: Payload, streamArn = STREAM_ARN): KinesisStreamRecord {
   const seq = sequenceNumber(shardIndex, position);
   const partitionKey = 'cardId' in payload ? payload.cardId : `poison-${position}`;
   return {
@@ -70,7 +73,7 @@ export function kinesisRecord(shardIndex: number, position: number, payload: Pay
     eventName: 'aws:kinesis:record',
     invokeIdentityArn: 'arn:aws:iam::123456789012:role/tributary-speed-layer',
     awsRegion: 'eu-west-1',
-    eventSourceARN: STREAM_ARN,
+    eventSourceARN: streamArn,
   };
 }
 
@@ -78,10 +81,10 @@ export function kinesisRecord(shardIndex: number, position: number, payload: Pay
 export function kinesisEvent(
   shardIndex: number,
   payloads: readonly Payload[],
-  options: { firstPosition?: number; window?: boolean; state?: Record<string, unknown> } = {},
+  options: { firstPosition?: number; window?: boolean; state?: Record<string, unknown>; streamArn?: string } = {},
 ): KinesisEvent {
   const first = options.firstPosition ?? 0;
-  const event: KinesisEvent = { Records: payloads.map((p, i) => kinesisRecord(shardIndex, first + i, p)) };
+  const event: KinesisEvent = { Records: payloads.map((p, i) => kinesisRecord(shardIndex, first + i, p, options.streamArn)) };
   if (options.window) {
     Object.assign(event, {
       window: { start: '2026-11-21T21:55:00Z', end: '2026-11-21T22:10:00Z' },
@@ -105,10 +108,10 @@ const HEADERS: MskRecord['headers'] = [
 ];
 
 /** One Kafka record: key = the card id (as the producer sets it), base64 key and value, timestamps as Kinesis' arrival times. */
-export function mskRecord(partition: number, offset: number, payload: Payload): MskRecord {
+export function mskRecord(partition: number, offset: number, payload: Payload, topic = TOPIC): MskRecord {
   const key = 'cardId' in payload ? payload.cardId : `poison-${offset}`;
   return {
-    topic: TOPIC,
+    topic,
     partition,
     offset,
     timestamp: T0 + 2_000 + offset * 7,
@@ -120,10 +123,13 @@ export function mskRecord(partition: number, offset: number, payload: Payload): 
 }
 
 /** One batch of an MSK event source mapping: records grouped by topic-partition, offsets from `firstOffset`. */
-export function mskEvent(partitions: ReadonlyArray<{ partition: number; payloads: readonly Payload[]; firstOffset?: number }>): MskEvent {
+export function mskEvent(
+  partitions: ReadonlyArray<{ partition: number; payloads: readonly Payload[]; firstOffset?: number }>,
+  topic = TOPIC,
+): MskEvent {
   const records: Record<string, MskRecord[]> = {};
   for (const { partition, payloads, firstOffset = 1_000 } of partitions) {
-    records[`${TOPIC}-${partition}`] = payloads.map((p, i) => mskRecord(partition, firstOffset + i, p));
+    records[`${topic}-${partition}`] = payloads.map((p, i) => mskRecord(partition, firstOffset + i, p, topic));
   }
   return {
     eventSource: 'aws:kafka',
@@ -171,4 +177,23 @@ export function mixedBatch(size: number, options: { malformedEvery?: number; car
     );
   }
   return payloads;
+}
+
+/** The alerts log (a second stream / topic beside the events log). */
+export const ALERTS_STREAM_ARN = 'arn:aws:kinesis:eu-west-1:123456789012:stream/tributary-dev-alerts-log';
+export const ALERTS_TOPIC = 'tributary-alerts-log';
+
+/** An alert record as the speed layer or the Flink job writes it to the alerts log (docs/reference-product.md). */
+export function alertRecord(overrides: Partial<AlertRecord> = {}): AlertRecord {
+  const base = {
+    rule: 'R1' as const,
+    cardId: 'card-000042',
+    customerId: 'cust-000007',
+    windowStart: T0,
+    txnIds: ['t-1', 't-2', 't-3'],
+    detectedBy: 'speed' as const,
+    detectedAt: T0 + 2_150,
+    ...overrides,
+  };
+  return { alertId: `${base.rule}:${base.cardId}:${base.windowStart}`, ...base, ...(overrides.alertId ? { alertId: overrides.alertId } : {}) };
 }

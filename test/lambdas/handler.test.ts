@@ -1,9 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { PutObjectCommand, S3Client, type PutObjectCommandInput } from '@aws-sdk/client-s3';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { KinesisClient, PutRecordsCommand, type PutRecordsCommandInput } from '@aws-sdk/client-kinesis';
 import { mockClient } from 'aws-sdk-client-mock';
+import { alertRecordSchema } from '../../lambdas/shared/alert';
 import { kinesisDecoder } from '../../lambdas/shared/kinesis';
+import { kinesisAlertsLog } from '../../lambdas/speed-layer/alerts-log';
 import { toCents, validateTransaction } from '../../lambdas/shared/transaction';
 import { createSpeedLayerHandler } from '../../lambdas/speed-layer/handler';
 import {
@@ -21,7 +23,8 @@ import {
 } from './fixtures';
 
 const s3Mock = mockClient(S3Client);
-const snsMock = mockClient(SNSClient);
+const kinesisMock = mockClient(KinesisClient);
+const ALERTS_STREAM = 'tributary-dev-alerts-log';
 const NOW = T0 + 300_000;
 
 function setup(options: { stateMaxBytes?: number } = {}) {
@@ -31,7 +34,7 @@ function setup(options: { stateMaxBytes?: number } = {}) {
   const handler = createSpeedLayerHandler({
     env: VALID_ENV,
     s3: new S3Client({ region: 'eu-west-1' }),
-    sns: new SNSClient({ region: 'eu-west-1' }),
+    alertsLog: kinesisAlertsLog(new KinesisClient({ region: 'eu-west-1' }), ALERTS_STREAM),
     logger: new Logger({ serviceName: 'speed-layer', logLevel: 'SILENT' }),
     metrics,
     clock: () => NOW,
@@ -42,19 +45,29 @@ function setup(options: { stateMaxBytes?: number } = {}) {
 }
 
 const puts = (): PutObjectCommandInput[] => s3Mock.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
+/** Every alert appended to the alerts log, as the notifier will read it: [partition key, alert record]. */
+const appended = () =>
+  kinesisMock.commandCalls(PutRecordsCommand).flatMap((call) =>
+    call.args[0].input.Records!.map((r) => [r.PartitionKey!, JSON.parse(Buffer.from(r.Data!).toString('utf8'))] as const),
+  );
+const appendedIds = () => appended().map(([, alert]) => alert.alertId);
 const putKeys = () => puts().map((p) => p.Key!).sort();
 const seq = (position: number) => sequenceNumber(0, position);
 const large = (id: string, offsetMs: number) => txn({ txnId: id, amount: 250, eventTime: T0 + offsetMs });
 
 beforeEach(() => {
   s3Mock.reset();
-  snsMock.reset();
+  kinesisMock.reset();
   s3Mock.on(PutObjectCommand).resolves({});
-  snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  // A PutRecords answer as Kinesis gives it: one result per record, in request order.
+  kinesisMock.on(PutRecordsCommand).callsFake((input: PutRecordsCommandInput) => ({
+    FailedRecordCount: 0,
+    Records: input.Records!.map((_, i) => ({ ShardId: 'shardId-000000000000', SequenceNumber: `4966${i}` })),
+  }));
 });
 
 describe('speed-layer handler', () => {
-  it('writes the views and the alert to the lake, publishes the alert, and returns the window state', async () => {
+  it('writes the views and the alert to the lake, appends the alert to the alerts log, and returns the window state', async () => {
     const { handler } = setup();
     const response = await handler(kinesisEvent(0, [large('t-1', 0), large('t-2', 1_000), large('t-3', 2_000)], { window: true }));
 
@@ -72,11 +85,12 @@ describe('speed-layer handler', () => {
       ContentType: 'application/x-ndjson',
     });
 
-    const publishes = snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input);
-    expect(publishes).toEqual([
-      {
-        TopicArn: VALID_ENV.ALERTS_TOPIC_ARN,
-        Message: JSON.stringify({
+    // One record on the alerts log: key = the card, value = the alert record (docs/reference-product.md).
+    expect(kinesisMock.commandCalls(PutRecordsCommand).map((c) => c.args[0].input.StreamName)).toEqual([ALERTS_STREAM]);
+    expect(appended()).toEqual([
+      [
+        'card-000042',
+        {
           alertId: `R1:card-000042:${T0}`,
           rule: 'R1',
           cardId: 'card-000042',
@@ -85,13 +99,11 @@ describe('speed-layer handler', () => {
           txnIds: ['t-1', 't-2', 't-3'],
           detectedBy: 'speed',
           detectedAt: NOW,
-        }),
-        MessageAttributes: {
-          alertId: { DataType: 'String', StringValue: `R1:card-000042:${T0}` },
-          rule: { DataType: 'String', StringValue: 'R1' },
         },
-      },
+      ],
     ]);
+    // What the alert notifier accepts (lambdas/shared/alert.ts): the speed layer's alerts are valid alert records.
+    expect(alertRecordSchema.safeParse(appended()[0][1]).success).toBe(true);
     expect(response.batchItemFailures).toEqual([]);
     expect(response.state).toMatchObject({ version: 1, maxEventTime: T0 + 2_000 });
     expect(Object.keys(response.state!.cards)).toEqual(['card-000042']);
@@ -137,7 +149,7 @@ describe('speed-layer handler', () => {
     const first = await handler(
       kinesisEvent(0, [large('t-1', 0), txn({ txnId: 't-2', amount: 300, country: 'FR', eventTime: T0 + 10_000 })], { window: true }),
     );
-    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+    expect(appended()).toHaveLength(0);
 
     const carried = JSON.parse(JSON.stringify(first.state)); // as Lambda stores it
     await handler(
@@ -147,28 +159,28 @@ describe('speed-layer handler', () => {
         firstPosition: 2,
       }),
     );
-    const alertIds = snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input.MessageAttributes!.alertId.StringValue);
+    const alertIds = appendedIds();
     expect(alertIds).toEqual([`R2:card-000042:${T0 + 10_000}`, `R1:card-000042:${T0}`]);
   });
 
-  it('on a redelivery from the first malformed record (a retry after a timeout), rewrites the later segment byte for byte and publishes nothing twice', async () => {
+  it('on a redelivery from the first malformed record (a retry after a timeout), rewrites the later segment byte for byte and appends nothing twice', async () => {
     const { handler } = setup();
     const batch: Payload[] = [large('v0', 0), POISON.badJson(1), large('v2', 1_000), large('v3', 2_000), txn({ txnId: 'v4' })];
     const first = await handler(kinesisEvent(0, batch, { window: true }));
     expect(first.batchItemFailures).toEqual([]);
     const firstPuts = puts().filter((p) => p.Key!.includes(`${seq(2)}-${seq(4)}.json`));
     expect(firstPuts).toHaveLength(2); // one object per view for segment B
-    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(1); // R1 over v0, v2, v3
+    expect(appended()).toHaveLength(1); // R1 over v0, v2, v3
 
     s3Mock.resetHistory();
-    snsMock.resetHistory();
+    kinesisMock.resetHistory();
     // Lambda redelivers from a checkpoint inside the batch, with the state the first invocation returned.
     const retry = await handler(
       kinesisEvent(0, batch.slice(1), { window: true, firstPosition: 1, state: JSON.parse(JSON.stringify(first.state)) }),
     );
     expect(retry.batchItemFailures).toEqual([]);
     expect(puts().filter((p) => p.Key!.includes('/spend_per_'))).toEqual(firstPuts);
-    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+    expect(appended()).toHaveLength(0);
     expect(retry.state).toEqual(first.state);
   });
 
@@ -191,12 +203,32 @@ describe('speed-layer handler', () => {
     expect(metric('RecordsRetriedAfterWriteFailure')).toEqual([2]);
   });
 
-  it('on an SNS failure, has the records that completed the alert redelivered', async () => {
-    const { handler } = setup();
-    snsMock.on(PublishCommand).rejects(new Error('Throttling'));
+  it('when the alerts log refuses the append, has the records that completed the alert redelivered', async () => {
+    const { handler, metric } = setup();
+    kinesisMock.on(PutRecordsCommand).rejects(Object.assign(new Error('Rate exceeded for stream'), { name: 'ProvisionedThroughputExceededException' }));
     const response = await handler(kinesisEvent(0, [large('t-1', 0), large('t-2', 1_000), large('t-3', 2_000)], { window: true }));
     expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([seq(0), seq(1), seq(2)]);
     expect(response.state).toEqual({ version: 1, maxEventTime: 0, cards: {} });
+    expect(metric('RecordsRetriedAfterWriteFailure')).toEqual([3]);
+  });
+
+  it('treats a PutRecords partial failure as a failed write: the unit is redelivered (Kinesis API Reference, PutRecords and PutRecordsResultEntry)', async () => {
+    const { handler } = setup();
+    // PutRecords answers 200 with FailedRecordCount > 0 and ErrorCode/ErrorMessage on the failed entries, at their request index.
+    kinesisMock.on(PutRecordsCommand).resolves({
+      FailedRecordCount: 1,
+      Records: [
+        {
+          ErrorCode: 'ProvisionedThroughputExceededException',
+          ErrorMessage: 'Rate exceeded for shard shardId-000000000000 in stream tributary-dev-alerts-log under account 123456789012.',
+        },
+      ],
+    });
+    const batch = [large('t-1', 0), large('t-2', 1_000), large('t-3', 2_000), txn({ txnId: 't-4', cardId: 'card-9' })];
+    const response = await handler(kinesisEvent(0, batch, { window: true }));
+    // The whole segment (t-1..t-4) stands or falls together; its views are rewritten under the same keys on redelivery.
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([seq(0), seq(1), seq(2), seq(3)]);
+    expect(appendedIds()).toEqual([`R1:card-000042:${T0}`]);
   });
 
   it('throws when the event is not a Kinesis batch at all, since nothing can be reported', async () => {
@@ -263,7 +295,7 @@ describe('speed-layer handler with MSK events', () => {
     ]);
     // Every key is S3-safe: only unreserved characters besides the separators.
     expect(putKeys().every((key) => /^[A-Za-z0-9._=/-]+$/.test(key))).toBe(true);
-    expect(snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input.MessageAttributes!.alertId.StringValue)).toEqual([
+    expect(appendedIds()).toEqual([
       `R1:card-000042:${T0}`,
     ]);
     expect(metric('RecordsIn')).toEqual([3, 1]);
@@ -326,10 +358,10 @@ describe('speed-layer handler with MSK events', () => {
     );
     expect(first).toEqual({ batchItemFailures: [] });
     const firstPuts = puts();
-    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(1); // R1 over v0, v2, v3
+    expect(appended()).toHaveLength(1); // R1 over v0, v2, v3
 
     s3Mock.resetHistory();
-    snsMock.resetHistory();
+    kinesisMock.resetHistory();
     // A redelivery of topic-partition 0 from offset 1001.
     const retry = await handler(mskEvent([{ partition: 0, payloads: batch.slice(1), firstOffset: 1_001 }]));
 
@@ -341,7 +373,7 @@ describe('speed-layer handler with MSK events', () => {
     ]);
     for (const put of puts()) expect(put).toEqual(firstPuts.find((p) => p.Key === put.Key));
     // No window state: v0 is not redelivered, so the retry cannot complete R1 again (the first invocation published it).
-    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+    expect(appended()).toHaveLength(0);
   });
 
   it('on an S3 failure in one topic-partition, has only that partition redelivered from the unwritten segment on', async () => {
@@ -398,9 +430,8 @@ describe('speed-layer handler with MSK events', () => {
       cardMinute: speedView('spend_per_card_minute', 'card_id'),
       customerHour: speedView('spend_per_customer_hour', 'customer_id'),
       alertRows: rowsOf('speed/alerts/').sort(byAlertId),
-      alertMessages: snsMock
-        .commandCalls(PublishCommand)
-        .map((c) => JSON.parse(c.args[0].input.Message!))
+      alertMessages: appended()
+        .map(([, alert]) => alert)
         .sort(byAlertId),
       viewObjects: puts().filter((p) => p.Key!.includes('/spend_per_')).length,
     });
@@ -408,7 +439,7 @@ describe('speed-layer handler with MSK events', () => {
     const kinesisResponse = await handler(kinesisEvent(0, payloads));
     const viaKinesis = outcome(kinesisResponse.batchItemFailures.length);
     s3Mock.resetHistory();
-    snsMock.resetHistory();
+    kinesisMock.resetHistory();
     const mskResponse = await handler(mskEvent(byPartition));
     const viaMsk = outcome(mskResponse.batchItemFailures.length);
 

@@ -1,0 +1,42 @@
+import type { SourceCoordinates, SourceRecord } from './source-record';
+
+/**
+ * How every function lays out what it writes to the lake: the hour partitions, and the dead letter of a
+ * record it could not use. Keys are deterministic, so a retry overwrites instead of adding a copy.
+ */
+
+/** `dt=YYYY-MM-DD/hr=HH` of an instant, UTC: the partition scheme of every view and dead letter. */
+export function hourPartition(epochMillis: number): string {
+  const iso = new Date(epochMillis).toISOString();
+  return `dt=${iso.slice(0, 10)}/hr=${iso.slice(11, 13)}`;
+}
+
+/** `<prefix>/dt=.../hr=.../<shard>-<sequence>.json`: partitioned by the record's arrival time, named by its position in the log. */
+export function deadLetterKey(prefix: string, coordinates: SourceCoordinates): string {
+  const name = `${coordinates.shardId}-${coordinates.sequenceNumber}`;
+  return `${prefix}/${hourPartition(coordinates.arrivalTime)}/${name}.json`;
+}
+
+/** Why a record could not be used: a reason code, a readable detail, and the schema errors if any. */
+export interface DeadLetterReason {
+  reason: string;
+  detail: string;
+  errors: ReadonlyArray<{ path: string; message: string }>;
+}
+
+/** The dead-letter object: one JSON line with the reason, the error details, the source coordinates and the raw data. */
+export function deadLetterBody(record: SourceRecord, why: DeadLetterReason): string {
+  const { coordinates, encodedData } = record;
+  return `${JSON.stringify({
+    reason: why.reason,
+    detail: why.detail,
+    errors: why.errors,
+    event_source: coordinates.eventSource,
+    stream: coordinates.stream,
+    shard_id: coordinates.shardId,
+    sequence_number: coordinates.sequenceNumber,
+    partition_key: coordinates.partitionKey,
+    arrival_time: coordinates.arrivalTime,
+    data_base64: encodedData,
+  })}\n`;
+}
