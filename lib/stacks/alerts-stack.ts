@@ -30,9 +30,8 @@ export const IDEMPOTENCY_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem'
  * speed layer's event source from TRIM_HORIZON after it is recreated, a Kappa replay) re-emits alerts of
  * events within the event log's retention. The longer of the two covers both.
  */
-export function idempotencyExpirySeconds(config: PlatformConfig): number {
-  const eventLogHours = config.eventLog[config.eventLog.type].retentionHours;
-  return Math.max(config.alerts.retentionHours, eventLogHours) * 3600;
+export function idempotencyExpirySeconds(eventLog: IEventLog): number {
+  return Math.max(eventLog.alerts.retention.toSeconds(), eventLog.replayHorizon.toSeconds());
 }
 
 /**
@@ -101,7 +100,7 @@ export class AlertsStack extends Stack {
         bucketName: lake.bucket.bucketName,
         alertsTopicArn: this.alertsTopic.topicArn,
         idempotencyTableName: this.idempotencyTable.tableName,
-        idempotencyExpirySeconds: idempotencyExpirySeconds(config),
+        idempotencyExpirySeconds: idempotencyExpirySeconds(eventLog),
       }),
       logRetention: config.observability.logRetentionDays,
       removalPolicy,
