@@ -2,6 +2,7 @@ import { type App, type Stack, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { PlatformConfig } from './config';
 import { architectureLayers } from './architecture';
+import { AlertsStack } from './stacks/alerts-stack';
 import { ArchiveStack } from './stacks/archive-stack';
 import { BatchLayerStack } from './stacks/batch-layer-stack';
 import { eventLogNeedsNetwork } from './constructs/event-log';
@@ -22,6 +23,8 @@ export interface Platform {
   readonly lake: LakeStack;
   readonly archive: ArchiveStack;
   readonly speedLayer: SpeedLayerStack;
+  /** The alert notifier: alerts log -> SNS. */
+  readonly alerts: AlertsStack;
   /** Only when `architecture` is `kappa` or `both`. */
   readonly streamProcessing?: StreamProcessingStack;
   readonly serving: ServingStack;
@@ -59,6 +62,9 @@ export function buildPlatform(app: App, profile: string, config: PlatformConfig)
   const speedLayer = new SpeedLayerStack(app, 'SpeedLayer', {
     ...common, stackName: stackName('speed-layer'), description: 'Tributary speed layer', eventLog: eventLog.eventLog, lake,
   });
+  const alerts = new AlertsStack(app, 'Alerts', {
+    ...common, stackName: stackName('alerts'), description: 'Tributary real-time alerts: the alert notifier (alerts log -> SNS)', eventLog: eventLog.eventLog, lake,
+  });
   const layers = architectureLayers(config);
   const streamProcessing = layers.streamProcessing
     ? new StreamProcessingStack(app, 'StreamProcessing', {
@@ -80,11 +86,11 @@ export function buildPlatform(app: App, profile: string, config: PlatformConfig)
 
   const observability = new ObservabilityStack(app, 'Observability', {
     ...common, stackName: stackName('observability'), description: 'Tributary dashboard and alarms',
-    eventLog: eventLog.eventLog, archive, speedLayer, streamProcessing, serving, batchLayer,
+    eventLog: eventLog.eventLog, archive, speedLayer, alerts, streamProcessing, serving, batchLayer,
   });
 
   Tags.of(app).add('project', 'tributary');
   Tags.of(app).add('tributary:profile', profile);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { network, eventLog, lake, archive, speedLayer, streamProcessing, serving, reprocessing, batchLayer, observability };
+  return { network, eventLog, lake, archive, speedLayer, alerts, streamProcessing, serving, reprocessing, batchLayer, observability };
 }

@@ -1,13 +1,15 @@
 import type { PlatformConfig } from './config/schema';
+import type { FlinkAlertsSink } from './constructs/event-log/alerts-log';
 import { CARD_PROFILES_PREFIX } from './lake-layout';
 
 /**
  * The Flink job's `Job` and `Alerts` property groups (flink-apps/property-groups.json)
  * from the platform config: one definition for Managed Flink (StreamProcessingStack,
- * lake root `s3://<bucket>`) and the sandbox's local run (`file:///<lake folder>`).
- * The source's groups come from the event log, which knows how it is read.
+ * lake root `s3://<bucket>`, the alerts log's `flinkSink()`) and the sandbox's local run
+ * (`file:///<lake folder>`, the local alerts topic or stream). The source's groups come
+ * from the event log, which knows how it is read.
  */
-export function streamJobPropertyGroups(config: PlatformConfig, lakeRoot: string): Record<'Job' | 'Alerts', Record<string, string>> {
+export function streamJobPropertyGroups(config: PlatformConfig, lakeRoot: string, alerts: FlinkAlertsSink): Record<'Job' | 'Alerts', Record<string, string>> {
   const stream = config.streamProcessing;
   const root = lakeRoot.replace(/\/+$/, '');
   return {
@@ -20,7 +22,8 @@ export function streamJobPropertyGroups(config: PlatformConfig, lakeRoot: string
       'watermark.idleness.ms': String(stream.idlenessMs),
       'allowed-lateness.ms': String(stream.allowedLatenessMs),
     },
-    // Alerts are served from the alerts view in the lake, committed exactly once per checkpoint.
-    Alerts: { sink: 'none' },
+    // Alerts go to the alerts log as they fire (at least once, flushed promptly); the alerts view in the lake
+    // stays the exactly-once history, committed on each checkpoint.
+    Alerts: { ...alerts },
   };
 }

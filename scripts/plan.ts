@@ -35,6 +35,9 @@ function main(): void {
   console.log(`  event log: ${platform.eventLog.eventLog.description}`);
   console.log(`  speed layer: batches of ${config.speedLayer.batchSize}, window ${config.speedLayer.maxBatchingWindowSeconds} s, ` +
     `${config.speedLayer.retryAttempts} retries, tumbling window ${config.speedLayer.tumblingWindowSeconds ? `${config.speedLayer.tumblingWindowSeconds} s where the log supports one` : 'off'}`);
+  const notifier = config.alerts.notifier;
+  console.log(`  alerts log: ${platform.eventLog.eventLog.alerts.description}; the notifier delivers to the SNS topic ${config.name}-alerts ` +
+    `(batches of ${notifier.batchSize}, window ${notifier.maxBatchingWindowSeconds} s, ${notifier.retryAttempts} retries)`);
   const flink = config.streamProcessing;
   if (platform.streamProcessing) {
     console.log(`  stream processing: Flink 2.2 on Managed Service for Apache Flink, parallelism ${flink.parallelism}${flink.autoScaling ? ' (autoscaling)' : ''}, ` +

@@ -37,7 +37,9 @@ export const defaultConfig: PlatformConfig = {
   },
   speedLayer: {
     batchSize: 500,
-    maxBatchingWindowSeconds: 5,
+    // 0: the event source invokes as soon as it has read records, so the speed path can answer within ~1-2 s;
+    // docs/configuration.md says what a short window costs (more invocations and S3 PUTs at low rates).
+    maxBatchingWindowSeconds: 0,
     parallelizationFactor: 1,
     retryAttempts: 3,
     maxRecordAgeSeconds: 3600,
@@ -45,6 +47,20 @@ export const defaultConfig: PlatformConfig = {
     memoryMiB: 1024,
     timeoutSeconds: 60,
     startingPosition: 'TRIM_HORIZON',
+  },
+  alerts: {
+    retentionHours: 24,
+    shardCount: 1,
+    partitions: 3,
+    notifier: {
+      batchSize: 100,
+      maxBatchingWindowSeconds: 0,
+      parallelizationFactor: 1,
+      retryAttempts: 5,
+      maxRecordAgeSeconds: 3600,
+      memoryMiB: 256,
+      timeoutSeconds: 30,
+    },
   },
   streamProcessing: {
     parallelism: 1,

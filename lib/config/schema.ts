@@ -87,6 +87,38 @@ const speedLayerSchema = z.strictObject({
   startingPosition: z.enum(['LATEST', 'TRIM_HORIZON']),
 });
 
+const alertNotifierSchema = z.strictObject({
+  /** Alerts per invocation of the notifier (1-10000). */
+  batchSize: z.int().min(1).max(10000),
+  /** How long the event source gathers alerts before invoking (0-300 s): 0 delivers each alert as soon as it is read. */
+  maxBatchingWindowSeconds: z.int().min(0).max(300),
+  /** Concurrent batches per shard (1-10), Kinesis only. Order per card is kept. */
+  parallelizationFactor: z.int().min(1).max(10),
+  /** Retries of a failed batch before it goes to the on-failure destination (0-10000). */
+  retryAttempts: z.int().min(0).max(10000),
+  /** Alerts older than this go to the on-failure destination instead (60-604800 s; at most the alerts log's retention). */
+  maxRecordAgeSeconds: z.int().min(60).max(604800),
+  /** Lambda memory of the notifier. */
+  memoryMiB: z.int().min(128).max(10240),
+  /** Lambda timeout of the notifier. */
+  timeoutSeconds: z.int().min(1).max(900),
+});
+
+const alertsSchema = z.strictObject({
+  /**
+   * How long the alerts log keeps alerts. Kinesis allows 24 h to 365 days; a Kafka topic any length.
+   * A redelivery of the log can come no later than this, so the notifier remembers each delivered alert at
+   * least this long (and at least the event log's retention, from which producers may re-emit them).
+   */
+  retentionHours: z.int().min(1).max(8760),
+  /** Shards of the alerts stream (Kinesis, provisioned): one shard takes 1,000 alerts/s. */
+  shardCount: z.int().min(1).max(500),
+  /** Partitions of the alerts topic (MSK): the notifier's parallelism. */
+  partitions: z.int().min(1).max(2000),
+  /** The alert notifier: alerts log -> SNS, exactly once per alert and path. */
+  notifier: alertNotifierSchema,
+});
+
 const streamProcessingSchema = z.strictObject({
   /** Parallel subtasks of the Flink job; Managed Flink bills KPUs = parallelism / parallelismPerKpu. */
   parallelism: z.int().min(1).max(1024),
@@ -196,6 +228,8 @@ export const platformConfigSchema = z.strictObject({
   network: networkSchema,
   archive: archiveSchema,
   speedLayer: speedLayerSchema,
+  /** The real-time alerts log beside the event log, and the notifier that delivers it to SNS (docs/architecture.md). */
+  alerts: alertsSchema,
   streamProcessing: streamProcessingSchema,
   lake: lakeSchema,
   serving: servingSchema,
@@ -231,6 +265,20 @@ export const platformConfigSchema = z.strictObject({
         message: "multi-VPC private connectivity, through which Firehose archives the log, is not supported on t3.small brokers: use an m5, m7g or larger type, such as kafka.m7g.large",
       });
     }
+  }
+  if (config.eventLog.type === 'kinesis' && config.alerts.retentionHours < 24) {
+    context.addIssue({
+      code: 'custom',
+      path: ['alerts', 'retentionHours'],
+      message: 'the alerts log is a Kinesis stream here (eventLog.type = kinesis), which keeps records 24 h at least: use 24 or more',
+    });
+  }
+  if (config.alerts.notifier.maxRecordAgeSeconds > config.alerts.retentionHours * 3600) {
+    context.addIssue({
+      code: 'custom',
+      path: ['alerts', 'notifier', 'maxRecordAgeSeconds'],
+      message: `must be at most the alerts log's retention (alerts.retentionHours = ${config.alerts.retentionHours} h = ${config.alerts.retentionHours * 3600} s): an older alert is gone from the log already`,
+    });
   }
   const replay = config.reprocessing;
   const polls = Math.ceil((replay.maxCatchUpHours * 3600) / replay.pollIntervalSeconds);

@@ -62,11 +62,11 @@ export class NetworkStack extends Stack {
       // The MSK event source mapping's pollers call Lambda and STS from the cluster's subnets.
       Lambda: ec2.InterfaceVpcEndpointAwsService.LAMBDA,
       Sts: ec2.InterfaceVpcEndpointAwsService.STS,
-      // The speed-layer function publishes alerts and traces.
-      Sns: ec2.InterfaceVpcEndpointAwsService.SNS,
       // The MSK event source sends the batches it gives up on to its SQS on-failure destination from the
       // cluster's VPC: Lambda's guide requires an endpoint for that service there.
       Sqs: ec2.InterfaceVpcEndpointAwsService.SQS,
+      // The speed-layer function sends traces. (It writes alerts to the alerts topic on the brokers; the alert
+      // notifier, which publishes to SNS, runs outside the VPC.)
       XRay: ec2.InterfaceVpcEndpointAwsService.XRAY,
     };
     for (const [name, service] of Object.entries(endpoints)) {

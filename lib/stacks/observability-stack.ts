@@ -7,6 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { type PlatformConfig, removalPolicyFor } from '../config';
 import type { IEventLog } from '../constructs/event-log';
+import { ALERT_NOTIFIER_METRICS, type AlertsStack } from './alerts-stack';
 import type { ArchiveStack } from './archive-stack';
 import type { BatchLayerStack } from './batch-layer-stack';
 import type { ServingStack } from './serving-stack';
@@ -18,6 +19,7 @@ export interface ObservabilityStackProps extends StackProps {
   readonly eventLog: IEventLog;
   readonly archive: ArchiveStack;
   readonly speedLayer: SpeedLayerStack;
+  readonly alerts: AlertsStack;
   /** Absent when `architecture` is `lambda`: no Flink job to watch. */
   readonly streamProcessing?: StreamProcessingStack;
   readonly serving: ServingStack;
@@ -47,12 +49,14 @@ export class ObservabilityStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ObservabilityStackProps) {
     super(scope, id, props);
-    const { config, eventLog, archive, speedLayer, streamProcessing, serving, batchLayer } = props;
+    const { config, eventLog, archive, speedLayer, alerts, streamProcessing, serving, batchLayer } = props;
     const flink = streamProcessing?.application;
     const minute = Duration.minutes(1);
     const handler = speedLayer.handler;
     const speedMetric = (metricName: string) =>
       new cloudwatch.Metric({ namespace: SPEED_LAYER_METRICS.namespace, metricName, dimensionsMap: { service: SPEED_LAYER_METRICS.service }, statistic: 'Sum', period: minute });
+    const notifierMetric = (metricName: string) =>
+      new cloudwatch.Metric({ namespace: ALERT_NOTIFIER_METRICS.namespace, metricName, dimensionsMap: { service: ALERT_NOTIFIER_METRICS.service }, statistic: 'Sum', period: minute });
     const firehoseMetric = (metricName: string, statistic: string) =>
       new cloudwatch.Metric({ namespace: 'AWS/Firehose', metricName, dimensionsMap: { DeliveryStreamName: archive.deliveryStream.ref }, statistic, period: Duration.minutes(5) });
 
@@ -61,6 +65,9 @@ export class ObservabilityStack extends Stack {
     const failedBatches = speedLayer.failedBatchesQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: minute });
     const deadLettered = speedMetric('RecordsDeadLettered');
     const archiveFreshness = firehoseMetric('DeliveryToS3.DataFreshness', 'Maximum');
+    const notifierLag = eventLog.alerts.metricNotifierLag(alerts.notifier);
+    const notifierErrors = alerts.notifier.metricErrors({ period: minute, statistic: 'Sum' });
+    const notifierFailedBatches = alerts.failedBatchesQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: minute });
     const flinkDowntime = flink?.metric('downtime', { statistic: 'Maximum' });
     // Where the log's consumer lag cannot see the job (Kinesis enhanced fan-out readers), the job's own.
     const flinkBehindLog = flink ? eventLog.metricFlinkLag(flink) : undefined;
@@ -104,6 +111,17 @@ export class ObservabilityStack extends Stack {
           new cloudwatch.GraphWidget({ title: 'Behind the log (ms)', left: [speedIteratorAge], width: 8 }),
           new cloudwatch.GraphWidget({ title: 'Alerts, errors, failed batches', left: [speedMetric('Alerts'), handler.metricErrors({ period: minute })], right: [failedBatches], width: 8 }),
         ],
+        [new cloudwatch.TextWidget({ markdown: `## Alert delivery\n${eventLog.alerts.description} -> notifier -> SNS`, width: 24, height: 2 })],
+        [
+          new cloudwatch.GraphWidget({ title: 'Notifier behind the alerts log (ms)', left: [notifierLag], width: 8 }),
+          new cloudwatch.GraphWidget({ title: 'Invocations and errors', left: [alerts.notifier.metricInvocations({ period: minute, statistic: 'Sum' }), notifierErrors], width: 8 }),
+          new cloudwatch.GraphWidget({
+            title: 'Alerts published, duplicates dropped, dead-lettered; failed batches',
+            left: [notifierMetric('AlertsPublished'), notifierMetric('AlertsDuplicate'), notifierMetric('AlertRecordsDeadLettered')],
+            right: [notifierFailedBatches],
+            width: 8,
+          }),
+        ],
         ...streamRows,
         ...batchRows,
         [new cloudwatch.TextWidget({ markdown: '## Raw archive', width: 24, height: 1 })],
@@ -141,6 +159,12 @@ export class ObservabilityStack extends Stack {
         description: 'The speed layer gave up on a batch: its shard and sequence range are in the failed-batches queue.' },
       { id: 'SpeedLayerDeadLetters', metric: deadLettered, threshold: 0, comparison: greaterThan, evaluationPeriods: 1,
         description: 'Producers sent malformed records: see the deadletter_speed table for reasons (named query dead_letters_by_reason).' },
+      { id: 'AlertNotifierBehindLog', metric: notifierLag, threshold: 60_000, comparison: greaterThan, evaluationPeriods: 3,
+        description: 'The alert notifier is more than a minute behind the alerts log: alerts reach subscribers late. Check its errors, throttles and the SNS topic.' },
+      { id: 'AlertNotifierErrors', metric: notifierErrors, threshold: 0, comparison: greaterThan, evaluationPeriods: 3,
+        description: 'The alert notifier has failed for 3 minutes in a row: its batches are retried, then sent to its failed-batches queue. See its log group.' },
+      { id: 'AlertNotifierFailedBatches', metric: notifierFailedBatches, threshold: 0, comparison: greaterThan, evaluationPeriods: 1,
+        description: 'The alert notifier gave up on a batch: those alerts were not delivered to SNS. Their shard or partition and range are in its failed-batches queue.' },
       ...(flinkBehindLog ? [{ id: 'StreamProcessingBehindLog', metric: flinkBehindLog, threshold: 5 * 60_000, comparison: greaterThan, evaluationPeriods: 5,
         description: 'The Flink job reads the log more than 5 minutes behind its head: views and stream alerts are late. Check its backpressure, KPUs and log group.' }] : []),
       ...(flinkDowntime ? [{ id: 'StreamProcessingDowntime', metric: flinkDowntime, threshold: 0, comparison: greaterThan, evaluationPeriods: 5,

@@ -2,7 +2,6 @@ import * as path from 'node:path';
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { type PlatformConfig, removalPolicyFor } from '../config';
@@ -27,13 +26,14 @@ export const RUNTIME_ENVIRONMENT_KEYS = ['NODE_OPTIONS'] as const;
 
 /**
  * The speed layer: a Lambda function on the event log computing the speed view
- * (partial aggregates), fraud rules R1 and R2, and alerts, within seconds.
- * Malformed records go to the lake's dead-letter prefix with their reason; the
- * batches the event source finally gives up on go to an encrypted SQS queue.
+ * (partial aggregates), fraud rules R1 and R2, and alerts, within seconds. Its
+ * alerts go to the lake and to the alerts log (the alert notifier, AlertsStack,
+ * delivers them to SNS). Malformed records go to the lake's dead-letter prefix
+ * with their reason; the batches the event source finally gives up on go to an
+ * encrypted SQS queue.
  */
 export class SpeedLayerStack extends Stack {
   public readonly handler: PlatformFunction;
-  public readonly alertsTopic: sns.Topic;
   public readonly failedBatchesQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: SpeedLayerStackProps) {
@@ -43,7 +43,7 @@ export class SpeedLayerStack extends Stack {
     const removalPolicy = removalPolicyFor(config);
 
     const key = new kms.Key(this, 'Key', {
-      description: 'Encrypts the speed layer alerts topic and failed-batches queue',
+      description: 'Encrypts the speed layer failed-batches queue',
       enableKeyRotation: true,
       removalPolicy,
     });
@@ -60,13 +60,7 @@ export class SpeedLayerStack extends Stack {
         'This queue is itself the on-failure destination of the event source mapping; nothing consumes it automatically.',
     });
 
-    this.alertsTopic = new sns.Topic(this, 'Alerts', {
-      displayName: 'Tributary fraud alerts',
-      masterKey: key,
-      enforceSSL: true,
-    });
-
-    const environment = speedLayerEnvironment({ bucketName: lake.bucket.bucketName, alertsTopicArn: this.alertsTopic.topicArn });
+    const environment = speedLayerEnvironment({ bucketName: lake.bucket.bucketName, alertsLog: props.eventLog.alerts.producerTarget() });
 
     this.handler = new PlatformFunction(this, 'Handler', {
       description: 'Tributary speed layer: speed view, fraud rules R1/R2, alerts',
@@ -82,10 +76,11 @@ export class SpeedLayerStack extends Stack {
 
     lake.grantWrite(this.handler, LakePrefix.speed);
     lake.grantWrite(this.handler, SPEED_DEAD_LETTER_PREFIX);
-    this.alertsTopic.grantPublish(this.handler);
+    // A failed write to the alerts log fails the unit, as a failed S3 write does (the batch is redelivered).
+    props.eventLog.alerts.grantWrite(this.handler);
     acknowledge(role, {
       'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]':
-        "Granted by the SNS topic's grantPublish on the topic's own key: SNS picks the GenerateDataKey variant.",
+        "Granted by the on-failure destination (SqsDlq) to send to the queue encrypted with this stack's own key.",
       'AwsSolutions-IAM5[Action::kms:ReEncrypt*]':
         "Granted by the on-failure destination (SqsDlq) to send to the queue encrypted with this stack's own key.",
     });

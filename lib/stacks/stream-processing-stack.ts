@@ -49,7 +49,7 @@ export class StreamProcessingStack extends Stack {
       description: `Tributary stream processing: views and fraud rules, writing v=${stream.outputVersion}`,
       runtime: FLINK_RUNTIME,
       jarPath: jar.path,
-      propertyGroups: streamJobPropertyGroups(config, `s3://${lakeBucketName(config)}`),
+      propertyGroups: streamJobPropertyGroups(config, `s3://${lakeBucketName(config)}`, props.eventLog.alerts.flinkSink()),
       parallelism: stream.parallelism,
       parallelismPerKpu: stream.parallelismPerKpu,
       autoScaling: stream.autoScaling,
@@ -73,6 +73,8 @@ export class StreamProcessingStack extends Stack {
     // The source's groups come from the event log, which grants the application's role what reading it takes.
     const source = props.eventLog.flinkSource(role, { consumerName: `${config.name}-stream-v${stream.outputVersion}` });
     for (const [group, properties] of Object.entries(source)) this.application.addPropertyGroup(group, properties);
+    // Alerts go to the alerts log as they fire, at least once (the Alerts group).
+    props.eventLog.alerts.grantWrite(role);
     this.jar = jar;
 
     lake.grantOwnPrefix(role, LakePrefix.views);

@@ -1,3 +1,4 @@
+import type { Template } from 'aws-cdk-lib/assertions';
 import type { Synthesized } from '../helpers/synth';
 import { resourcesOfType } from './aws-rule';
 
@@ -85,3 +86,32 @@ export function roleStatements(synth: Synthesized, stack: string, roleLogicalId:
 export function allows(statements: Statement[], action: string, where: (s: Statement) => boolean = () => true): boolean {
   return statements.some((s) => s.effect === 'Allow' && s.actions.some((a) => globMatches(a.toLowerCase(), action.toLowerCase())) && where(s));
 }
+
+/** A resource by logical id in any of the target's templates. */
+export function resourceById(synth: Synthesized, logicalId: string): { stack: string; Type: string; Properties: Record<string, any> } | undefined {
+  for (const [stack, template] of Object.entries(synth.templates) as [string, Template][]) {
+    const resource = template.toJSON().Resources?.[logicalId];
+    if (resource) return { stack, Type: resource.Type, Properties: resource.Properties ?? {} };
+  }
+  return undefined;
+}
+
+/**
+ * What a value refers to, across stacks: `Fn::GetAtt`/`Ref` name a resource in the same template,
+ * `Fn::ImportValue` and `Fn::GetStackOutput` name an output of another stack, followed to its value.
+ */
+export function referent(synth: Synthesized, value: any): { logicalId: string; attribute?: string } | undefined {
+  if (value?.['Fn::GetAtt']) return { logicalId: value['Fn::GetAtt'][0], attribute: value['Fn::GetAtt'][1] };
+  if (value?.Ref) return { logicalId: value.Ref };
+  const imported = value?.['Fn::ImportValue'];
+  const stackOutput = value?.['Fn::GetStackOutput']?.OutputName;
+  if (imported || stackOutput) {
+    for (const template of Object.values(synth.templates) as Template[]) {
+      const outputs = template.toJSON().Outputs ?? {};
+      const output = stackOutput ? outputs[stackOutput] : Object.values(outputs).find((o: any) => o.Export?.Name === imported);
+      if (output) return referent(synth, (output as any).Value);
+    }
+  }
+  return undefined;
+}
+

@@ -51,9 +51,9 @@ export const ALLOWED_FINDINGS: AllowedFinding[] = [
       + '(https://docs.aws.amazon.com/msk/latest/developerguide/mvpc-cluster-owner-action-policy.html); parliament checks it as an identity policy.',
   },
   {
-    issue: 'RESOURCE_STAR', policy: /^(SpeedLayer\/HandlerRole|StreamProcessing\/StreamJobRole|Reprocessing\/ReplayApplicationRole|EventLog\/EventLogTopicProviderOnEventRole)DefaultPolicy/, detail: /ec2:CreateNetworkInterface/, kind: 'tool',
-    reason: 'Lambda (for the speed layer on MSK and the MSK topic custom resource in the VPC) and Managed Flink create their ENIs in the VPC under the function\'s or application\'s role; AWS documents these ENI actions on "*" '
-      + '(AWSLambdaVPCAccessExecutionRole, https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html; https://docs.aws.amazon.com/managed-flink/latest/java/vpc-permissions.html).',
+    issue: 'RESOURCE_STAR', policy: /^(SpeedLayer\/HandlerRole|StreamProcessing\/StreamJobRole|Reprocessing\/ReplayApplicationRole|EventLog\/EventLogTopicProviderOnEventRole|Alerts\/NotifierRole)DefaultPolicy/, detail: /ec2:CreateNetworkInterface/, kind: 'tool',
+    reason: 'Lambda (for the speed layer on MSK and the MSK topic custom resource in the VPC, and the MSK event source mappings\' pollers, the alert notifier\'s among them, in the cluster\'s subnets) and Managed Flink create their ENIs in the VPC under the function\'s or application\'s role; AWS documents these ENI actions on "*" '
+      + '(AWSLambdaVPCAccessExecutionRole, https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html; https://docs.aws.amazon.com/lambda/latest/dg/with-msk-permissions.html; https://docs.aws.amazon.com/managed-flink/latest/java/vpc-permissions.html).',
   },
   {
     issue: 'RESOURCE_STAR', policy: /^(StreamProcessing\/StreamJobStarter|EventLog\/EventLogConnectivity)ProviderwaiterstatemachineRoleDefaultPolicy/, detail: /logs:CreateLogStream/, kind: 'tool',
@@ -61,7 +61,7 @@ export const ALLOWED_FINDINGS: AllowedFinding[] = [
       + '(https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html).',
   },
   {
-    issue: 'RESOURCE_MISMATCH', policy: /^(Archive\/Role|SpeedLayer\/HandlerRole|StreamProcessing\/StreamJobRole|Reprocessing\/ReplayApplicationRole)DefaultPolicy/,
+    issue: 'RESOURCE_MISMATCH', policy: /^(Archive\/Role|SpeedLayer\/HandlerRole|StreamProcessing\/StreamJobRole|Reprocessing\/ReplayApplicationRole|Alerts\/NotifierRole)DefaultPolicy/,
     detail: /^\[\{"action":"kinesis:DescribeStreamConsumer".*"kinesis:ListStreams".*"kinesis:SubscribeToShard"[^\]]*\]$/, kind: 'tool',
     reason: 'aws-cdk-lib\'s Stream.grantRead lists kinesis:DescribeStreamConsumer and SubscribeToShard (consumer resources) and ListStreams ("*") on the stream ARN; IAM accepts the policy and those '
       + 'three grant nothing there. The consumer grants the enhanced fan-out path needs are separate statements on the consumer ARN.',

@@ -1,37 +1,9 @@
-import type { Template } from 'aws-cdk-lib/assertions';
 import type { Synthesized } from '../helpers/synth';
 import { awsRule, resourcesOfType } from './aws-rule';
+import { referent, resourceById } from './cfn';
 
 // Rules of Amazon MSK (and of the services reading it) that the MSK profiles rely on. Each is one test per
 // synthesized target; a target without MSK passes.
-
-/** A resource by logical id in any of the target's templates. */
-function resourceById(synth: Synthesized, logicalId: string): { stack: string; Type: string; Properties: Record<string, any> } | undefined {
-  for (const [stack, template] of Object.entries(synth.templates) as [string, Template][]) {
-    const resource = template.toJSON().Resources?.[logicalId];
-    if (resource) return { stack, Type: resource.Type, Properties: resource.Properties ?? {} };
-  }
-  return undefined;
-}
-
-/**
- * What a value refers to, across stacks: `Fn::GetAtt`/`Ref` name a resource in the same template,
- * `Fn::ImportValue` and `Fn::GetStackOutput` name an output of another stack, followed to its value.
- */
-function referent(synth: Synthesized, value: any): { logicalId: string; attribute?: string } | undefined {
-  if (value?.['Fn::GetAtt']) return { logicalId: value['Fn::GetAtt'][0], attribute: value['Fn::GetAtt'][1] };
-  if (value?.Ref) return { logicalId: value.Ref };
-  const imported = value?.['Fn::ImportValue'];
-  const stackOutput = value?.['Fn::GetStackOutput']?.OutputName;
-  if (imported || stackOutput) {
-    for (const template of Object.values(synth.templates) as Template[]) {
-      const outputs = template.toJSON().Outputs ?? {};
-      const output = stackOutput ? outputs[stackOutput] : Object.values(outputs).find((o: any) => o.Export?.Name === imported);
-      if (output) return referent(synth, (output as any).Value);
-    }
-  }
-  return undefined;
-}
 
 /** Every IAM action granted to a role (by its logical id) through the policies attached to it. */
 function actionsOfRole(synth: Synthesized, roleLogicalId: string): string[] {

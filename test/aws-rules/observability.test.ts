@@ -1,5 +1,5 @@
 import { awsRule, resourcesOfType } from './aws-rule';
-import { conditionAdmits, conditionOn, render, statementsOf } from './cfn';
+import { conditionAdmits, conditionOn, referent, render, statementsOf } from './cfn';
 
 // Rules of CloudWatch metrics and logs that the dashboards, alarms and log groups rely on.
 
@@ -28,7 +28,15 @@ awsRule({
       expect(flinkLag).toHaveLength(1);
     }
     if (synth.config.observability.alarmsEnabled && resourcesOfType(synth, 'AWS::Kinesis::Stream').length > 0) {
-      expect(alarms.filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === 'IteratorAge')).toHaveLength(1);
+      // Every function on a Kinesis stream (the speed layer, the alert notifier) has its own IteratorAge alarm.
+      const readers = resourcesOfType(synth, 'AWS::Lambda::EventSourceMapping')
+        // Kinesis (a stream or an enhanced fan-out consumer): the platform's only mappings besides MSK's.
+        .filter(({ Properties }) => Properties.AmazonManagedKafkaEventSourceConfig === undefined && Properties.Topics === undefined)
+        .map(({ Properties }) => referent(synth, Properties.FunctionName)?.logicalId).sort();
+      const alarmed = alarms.filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === 'IteratorAge')
+        .map((a) => referent(synth, (a.Dimensions ?? []).find((d: any) => d.Name === 'FunctionName')?.Value)?.logicalId).sort();
+      expect(readers.length).toBeGreaterThan(0);
+      expect(alarmed).toEqual(readers);
     }
   },
 });

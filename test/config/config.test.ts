@@ -102,6 +102,21 @@ describe('configuration', () => {
     expect(documented.sort()).toEqual(leaves(platformConfigSchema.shape).sort());
   });
 
+  test('the alerts log: 24 h at least on Kinesis (the stream\'s minimum), less allowed on MSK; the notifier\'s record age within that retention', () => {
+    expect(errorOf(() => load({ profile: 'dev', 'alerts.retentionHours': '12' }))).toContain('alerts.retentionHours = 12');
+    expect(load({ profile: 'msk', 'alerts.retentionHours': '12', 'alerts.notifier.maxRecordAgeSeconds': '600' }).config.alerts.retentionHours).toBe(12);
+    const message = errorOf(() => load({ profile: 'dev', 'alerts.notifier.maxRecordAgeSeconds': String(25 * 3600) }));
+    expect(message).toContain(`alerts.notifier.maxRecordAgeSeconds = ${25 * 3600}: must be at most the alerts log's retention`);
+    expect(load({ profile: 'dev', 'alerts.notifier.batchSize': '7' }).config.alerts.notifier.batchSize).toBe(7);
+  });
+
+  test('every profile lets the speed path answer within about a second: no batching window on the speed layer or the notifier', () => {
+    for (const profile of profileNames()) {
+      const { config } = load({ profile });
+      expect([profile, config.speedLayer.maxBatchingWindowSeconds, config.alerts.notifier.maxBatchingWindowSeconds]).toEqual([profile, 0, 0]);
+    }
+  });
+
   test('every problem is reported at once, one line each', () => {
     const message = errorOf(() => load({ profile: 'dev', 'speedLayer.batchSize': '0', 'archive.bufferingSizeMiB': '32' }));
     expect(message).toContain('speedLayer.batchSize = 0: must be >= 1');

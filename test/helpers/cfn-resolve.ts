@@ -158,6 +158,7 @@ export class Resolver {
       'AWS::SNS::Topic.TopicArn': () => this.arn('sns', name),
       'AWS::SNS::Topic.TopicName': () => name,
       'AWS::Kinesis::Stream.Arn': () => this.arn('kinesis', `stream/${name}`),
+      'AWS::DynamoDB::Table.Arn': () => this.arn('dynamodb', `table/${name}`),
       'AWS::Kinesis::StreamConsumer.ConsumerARN': () => {
         const streamArn = this.walk(resource.Properties?.StreamARN, stack);
         return `${streamArn}/consumer/${resource.Properties?.ConsumerName}:1700000000`;

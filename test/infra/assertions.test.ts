@@ -45,16 +45,20 @@ describe('encryption at rest and in transit', () => {
     expect(algorithms).toEqual(['AES256', 'aws:kms', 'aws:kms']);
   });
 
-  test('the failed-batches queue and the alerts topic are KMS-encrypted and TLS-only', () => {
-    const t = dev().templates.SpeedLayer;
-    t.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } });
-    t.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } });
-    t.hasResourceProperties('AWS::SQS::QueuePolicy', {
+  test('the failed-batches queues and the alerts topic are KMS-encrypted and TLS-only', () => {
+    for (const t of [dev().templates.SpeedLayer, dev().templates.Alerts]) {
+      t.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } });
+      t.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      });
+    }
+    const alerts = dev().templates.Alerts;
+    alerts.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'tributary-dev-alerts', KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } });
+    alerts.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
-    t.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
-    });
+    // The speed layer no longer publishes: the topic moved to the alert notifier.
+    dev().templates.SpeedLayer.resourceCountIs('AWS::SNS::Topic', 0);
   });
 
   test('the archive writes with the lake key and Athena results are SSE-KMS', () => {
@@ -242,9 +246,11 @@ describe('observability', () => {
   test('prod alarms on reader lag, speed-layer age, failed batches, dead letters, Flink lag and downtime, archive freshness and failed batch runs, each notifying the encrypted topic', () => {
     const t = prod().templates.Observability;
     const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties);
-    expect(alarms.map((a) => a.MetricName).sort()).toEqual(
-      ['ApproximateNumberOfMessagesVisible', 'DeliveryToS3.DataFreshness', 'ExecutionsFailed', 'GetRecords.IteratorAgeMilliseconds', 'IteratorAge', 'RecordsDeadLettered', 'downtime', 'millisBehindLatest'],
-    );
+    expect(alarms.map((a) => a.MetricName).sort()).toEqual([
+      // The speed layer's and the alert notifier's failed-batches queues, iterator ages; the notifier's errors.
+      'ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesVisible', 'DeliveryToS3.DataFreshness', 'Errors', 'ExecutionsFailed',
+      'GetRecords.IteratorAgeMilliseconds', 'IteratorAge', 'IteratorAge', 'RecordsDeadLettered', 'downtime', 'millisBehindLatest',
+    ]);
     for (const alarm of alarms) {
       expect(alarm.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlarmTopic/) }]);
       expect(alarm.AlarmDescription.length).toBeGreaterThan(40);
@@ -258,5 +264,128 @@ describe('observability', () => {
     const env = onlyResource(prod().templates.SpeedLayer, 'AWS::Lambda::Function').Properties.Environment.Variables;
     expect(alarm.Namespace).toBe(env.POWERTOOLS_METRICS_NAMESPACE);
     expect(alarm.Dimensions).toEqual([{ Name: 'service', Value: env.POWERTOOLS_SERVICE_NAME }]);
+  });
+});
+
+describe('alerts log and alert notifier', () => {
+  const msk = () => synthProfile('msk');
+  const streams = (t: ReturnType<typeof dev>['templates'][string]) => Object.entries(t.findResources('AWS::Kinesis::Stream')).map(([id, r]: [string, any]) => ({ id, ...r.Properties }));
+  const alertsStream = (synth = dev()) => streams(synth.templates.EventLog).find((s) => s.Name === `${synth.config.name}-alerts-log`)!;
+  const notifierMapping = (synth = dev()) => onlyResource(synth.templates.Alerts, 'AWS::Lambda::EventSourceMapping').Properties;
+
+  test('Kinesis: a second stream, provisioned, with its own rotating key and the configured retention', () => {
+    const stream = alertsStream();
+    expect(stream).toMatchObject({ StreamModeDetails: { StreamMode: 'PROVISIONED' }, ShardCount: 1, RetentionPeriodHours: 24 });
+    expect(stream.StreamEncryption).toEqual({ EncryptionType: 'KMS', KeyId: { 'Fn::GetAtt': [expect.stringMatching(/^EventLogAlertsKey/), 'Arn'] } });
+    expect(alertsStream(prod()).RetentionPeriodHours).toBe(168);
+    expect(alertsStream(synthProfile('dev', { 'alerts.shardCount': '3', 'alerts.retentionHours': '48' }))).toMatchObject({ ShardCount: 3, RetentionPeriodHours: 48 });
+  });
+
+  test('a Kafka alerts topic may keep less than a day (a Kinesis stream may not: test/config/config.test.ts)', () => {
+    const topics = Object.values(synthProfile('msk-serverless').templates.EventLog.findResources('Custom::MskTopic')).map((r: any) => r.Properties);
+    expect(topics.find((t) => t.TopicName === 'alerts').Configs).toBe(JSON.stringify({ 'retention.ms': String(12 * 3600_000) }));
+  });
+
+  test('MSK: a second topic on the cluster, created like the events topic, with its own partitions and retention.ms', () => {
+    const topics = Object.values(msk().templates.EventLog.findResources('AWS::MSK::Topic')).map((r: any) => r.Properties);
+    const alerts = topics.find((t) => t.TopicName === 'alerts');
+    expect(alerts).toMatchObject({ PartitionCount: 3, ReplicationFactor: 3 });
+    expect(JSON.parse(Buffer.from(alerts.Configs, 'base64').toString())).toEqual({ 'retention.ms': String(24 * 3600_000) });
+  });
+
+  test('the speed layer writes its alerts to the alerts log (PutRecord(s) on that stream and GenerateDataKey on its key only) and no longer publishes to SNS', () => {
+    const t = dev().templates.SpeedLayer;
+    const env = onlyResource(t, 'AWS::Lambda::Function').Properties.Environment.Variables;
+    expect(env).toMatchObject({ ALERTS_LOG_TYPE: 'kinesis', ALERTS_STREAM_NAME: expect.anything() });
+    expect(JSON.stringify(env.ALERTS_STREAM_NAME)).toMatch(/EventLogAlertsStream/);
+    expect(env.ALERTS_TOPIC_ARN).toBeUndefined();
+    const statements = statementsOf(t, 'HandlerRole');
+    expect(statements.flatMap(actionsOf)).not.toContain('sns:Publish');
+    const kinesisWrites = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kinesis:Put')));
+    expect(kinesisWrites).toHaveLength(1);
+    expect(actionsOf(kinesisWrites[0]).sort()).toEqual(['kinesis:PutRecord', 'kinesis:PutRecords']);
+    expect(JSON.stringify(kinesisWrites[0].Resource)).toMatch(/EventLogAlertsStream/);
+    const kms = statements.filter((s) => JSON.stringify(s.Resource).includes('EventLogAlertsKey'));
+    expect(kms.flatMap(actionsOf)).toEqual(['kms:GenerateDataKey']);
+  });
+
+  test('MSK: the speed layer gets the brokers, the alerts topic and IAM auth, and may write that topic', () => {
+    const env = onlyResource(msk().templates.SpeedLayer, 'AWS::Lambda::Function').Properties.Environment.Variables;
+    expect(env).toMatchObject({ ALERTS_LOG_TYPE: 'kafka', ALERTS_KAFKA_TOPIC: 'alerts', ALERTS_KAFKA_AUTH: 'iam' });
+    expect(JSON.stringify(env.ALERTS_KAFKA_BROKERS)).toMatch(/BootstrapBrokerStringSaslIam/);
+    const writes = statementsOf(msk().templates.SpeedLayer, 'HandlerRole').filter((s) => actionsOf(s).includes('kafka-cluster:WriteData'));
+    expect(writes).toHaveLength(1);
+    expect(JSON.stringify(writes[0].Resource)).toMatch(/:topic\/tributary-msk-events\/\*\/alerts"/);
+  });
+
+  test('the notifier\'s event source: the alerts stream from the trim horizon, with the speed layer\'s failure handling and the configured settings', () => {
+    const tuned = synthProfile('dev', {
+      'alerts.notifier.batchSize': '37', 'alerts.notifier.maxBatchingWindowSeconds': '2', 'alerts.notifier.parallelizationFactor': '4',
+      'alerts.notifier.retryAttempts': '6', 'alerts.notifier.maxRecordAgeSeconds': '4321',
+    });
+    const mapping = notifierMapping(tuned);
+    expect(mapping).toMatchObject({
+      BatchSize: 37, MaximumBatchingWindowInSeconds: 2, ParallelizationFactor: 4, MaximumRetryAttempts: 6, MaximumRecordAgeInSeconds: 4321,
+      StartingPosition: 'TRIM_HORIZON', BisectBatchOnFunctionError: true, FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(JSON.stringify(mapping.EventSourceArn)).toMatch(/EventLogAlertsStream/);
+    expect(mapping.DestinationConfig.OnFailure.Destination).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^FailedBatches/), 'Arn'] });
+    expect(mapping.TumblingWindowInSeconds).toBeUndefined();
+  });
+
+  test('MSK: the notifier reads the alerts topic with its own consumer group, bisecting and reporting failures, from outside the VPC', () => {
+    const mapping = notifierMapping(msk());
+    expect(mapping).toMatchObject({
+      Topics: ['alerts'], StartingPosition: 'TRIM_HORIZON', BisectBatchOnFunctionError: true, FunctionResponseTypes: ['ReportBatchItemFailures'],
+      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'tributary-msk-events-alert-notifier' },
+    });
+    expect(onlyResource(msk().templates.Alerts, 'AWS::Lambda::Function').Properties.VpcConfig).toBeUndefined();
+  });
+
+  test('the idempotency table: key id (string), TTL on expiration, point-in-time recovery, encrypted, removed like the other data', () => {
+    for (const [synth, policy] of [[dev(), 'Delete'], [prod(), 'Retain']] as const) {
+      const tables = Object.values(synth.templates.Alerts.findResources('AWS::DynamoDB::Table')) as any[];
+      expect(tables).toHaveLength(1);
+      expect(tables[0].DeletionPolicy).toBe(policy);
+      expect(tables[0].Properties).toMatchObject({
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+      });
+    }
+  });
+
+  test('the notifier may use its table (the four calls Powertools makes), publish to the topic and put dead letters under deadletter/alerts/, nothing else of the lake', () => {
+    const statements = statementsOf(dev().templates.Alerts, 'NotifierRole');
+    const dynamo = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo.flatMap(actionsOf).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(dynamo.flatMap((s) => [s.Resource].flat())).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/^Idempotency/), 'Arn'] }]);
+    expect(statements.filter((s) => actionsOf(s).includes('sns:Publish')).map((s) => s.Resource)).toEqual([{ Ref: expect.stringMatching(/^AlertsTopic/) }]);
+    const s3 = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+    expect([...new Set(s3.flatMap(actionsOf))]).toEqual(['s3:PutObject']);
+    expect(JSON.stringify(s3.map((s) => s.Resource))).toContain(`/${LakePrefix.deadLetter}/alerts/*`);
+  });
+
+  test('the notifier\'s records last as long as any producer can deliver an alert again: the longer of the two logs\' retentions', () => {
+    const env = (synth: ReturnType<typeof dev>) => onlyResource(synth.templates.Alerts, 'AWS::Lambda::Function').Properties.Environment.Variables;
+    expect(env(dev()).IDEMPOTENCY_EXPIRY_SECONDS).toBe(String(168 * 3600));
+    expect(env(synthProfile('dev', { 'alerts.retentionHours': '200' })).IDEMPOTENCY_EXPIRY_SECONDS).toBe(String(200 * 3600));
+    expect(env(dev())).toMatchObject({ DEAD_LETTER_PREFIX: LakePrefix.deadLetter, ALERTS_TOPIC_ARN: { Ref: expect.stringMatching(/^AlertsTopic/) } });
+  });
+
+  test('the Flink job writes alerts to the alerts log: the Alerts group names it, and its role may write it', () => {
+    const groups = (synth: ReturnType<typeof dev>) => Object.fromEntries(
+      onlyResource(synth.templates.StreamProcessing, 'AWS::KinesisAnalyticsV2::Application').Properties
+        .ApplicationConfiguration.EnvironmentProperties.PropertyGroups.map((g: any) => [g.PropertyGroupId, g.PropertyMap]),
+    );
+    const kinesis = groups(dev()).Alerts;
+    expect(kinesis.sink).toBe('kinesis');
+    expect(JSON.stringify(kinesis['stream.arn'])).toMatch(/EventLogAlertsStream/);
+    expect(groups(msk()).Alerts).toEqual({ sink: 'kafka', topic: 'alerts' });
+    const writes = Object.values(dev().templates.StreamProcessing.findResources('AWS::IAM::Policy'))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement).filter((s: any) => actionsOf(s).includes('kinesis:PutRecords'));
+    expect(JSON.stringify(writes.map((s: any) => s.Resource))).toMatch(/EventLogAlertsStream/);
   });
 });

@@ -302,7 +302,7 @@ describe('the architecture decides the processing paths', () => {
 
   test('kappa builds stream processing and the replay, and nothing of the batch layer', () => {
     const { templates, platform } = synthProfile('dev');
-    expect(Object.keys(templates)).toEqual(['EventLog', 'Lake', 'Archive', 'SpeedLayer', 'StreamProcessing', 'Serving', 'Reprocessing', 'Observability']);
+    expect(Object.keys(templates)).toEqual(['EventLog', 'Lake', 'Archive', 'SpeedLayer', 'Alerts', 'StreamProcessing', 'Serving', 'Reprocessing', 'Observability']);
     expect(platform.batchLayer).toBeUndefined();
     expect(types(templates).has('AWS::Scheduler::Schedule')).toBe(false);
     expect(glueTables(templates).filter((t) => t.startsWith('lambda_'))).toEqual([]);
@@ -313,7 +313,7 @@ describe('the architecture decides the processing paths', () => {
   test('lambda builds the batch layer and no Flink job, replay or serving_ views, in every log', () => {
     for (const profile of ['dev', 'msk']) {
       const { templates, platform } = synthProfile(profile, withArchitecture(profile, 'lambda'));
-      expect(Object.keys(templates)).toEqual([...(profile === 'msk' ? ['Network'] : []), 'EventLog', 'Lake', 'Archive', 'SpeedLayer', 'Serving', 'BatchLayer', 'Observability']);
+      expect(Object.keys(templates)).toEqual([...(profile === 'msk' ? ['Network'] : []), 'EventLog', 'Lake', 'Archive', 'SpeedLayer', 'Alerts', 'Serving', 'BatchLayer', 'Observability']);
       expect(platform.streamProcessing).toBeUndefined();
       expect(platform.reprocessing).toBeUndefined();
       expect(types(templates).has('AWS::KinesisAnalyticsV2::Application')).toBe(false);
@@ -331,7 +331,7 @@ describe('the architecture decides the processing paths', () => {
 
   test('both builds everything; a failed batch run raises an alarm', () => {
     const { templates } = synthProfile('prod');
-    expect(Object.keys(templates)).toEqual(['EventLog', 'Lake', 'Archive', 'SpeedLayer', 'StreamProcessing', 'Serving', 'Reprocessing', 'BatchLayer', 'Observability']);
+    expect(Object.keys(templates)).toEqual(['EventLog', 'Lake', 'Archive', 'SpeedLayer', 'Alerts', 'StreamProcessing', 'Serving', 'Reprocessing', 'BatchLayer', 'Observability']);
     const alarm = Object.values(templates.Observability.findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties).find((a) => a.MetricName === 'ExecutionsFailed');
     expect(alarm).toMatchObject({ Namespace: 'AWS/States', Statistic: 'Sum', Threshold: 0, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanThreshold' });
     expect(JSON.stringify(alarm.Dimensions)).toContain('BatchRunStateMachine');

@@ -45,7 +45,8 @@ describe('network', () => {
   test('endpoints keep the pollers\' and the clients\' calls inside the VPC, reachable on 443 from the VPC only', () => {
     const t = msk().templates.Network;
     const services = Object.values(t.findResources('AWS::EC2::VPCEndpoint')).map((e: any) => JSON.stringify(e.Properties.ServiceName).match(/\.(s3|lambda|sts|sns|sqs|xray)"/)?.[1]).sort();
-    expect(services).toEqual(['lambda', 's3', 'sns', 'sqs', 'sts', 'xray']);
+    // No SNS endpoint: the speed layer writes alerts to the alerts topic on the brokers; the notifier publishes from outside the VPC.
+    expect(services).toEqual(['lambda', 's3', 'sqs', 'sts', 'xray']);
     const endpointsGroup = Object.values(t.findResources('AWS::EC2::SecurityGroup')).find((g: any) => g.Properties.GroupDescription.startsWith('VPC interface endpoints')) as any;
     expect(endpointsGroup.Properties.SecurityGroupIngress).toEqual([expect.objectContaining({ CidrIp: '10.20.0.0/16', FromPort: 443, ToPort: 443 })]);
   });
@@ -67,13 +68,15 @@ describe('provisioned cluster', () => {
     expect(cluster().BrokerNodeGroupInfo.ConnectivityInfo).toBeUndefined();
   });
 
-  test('multi-VPC connectivity (IAM) is turned on after create and waited for; the topic comes before it, the cluster policy after', () => {
+  test('multi-VPC connectivity (IAM) is turned on after create and waited for; the topics come before it, the cluster policy after', () => {
     const t = msk().templates.EventLog;
     const connectivity = Object.entries(t.findResources('Custom::MskMultiVpcConnectivity'));
     expect(connectivity).toHaveLength(1);
     const [id, resource] = connectivity[0] as [string, any];
     expect(resource.Properties).toMatchObject({ ClusterArn: { 'Fn::GetAtt': [expect.stringMatching(/^EventLogCluster/), 'Arn'] }, Authentication: 'IAM' });
-    expect(resource.DependsOn).toEqual(expect.arrayContaining([onlyResource(t, 'AWS::MSK::Topic').logicalId]));
+    const topicIds = Object.keys(t.findResources('AWS::MSK::Topic'));
+    expect(topicIds).toHaveLength(2);
+    expect(resource.DependsOn).toEqual(expect.arrayContaining(topicIds));
     const policyId = onlyResource(t, 'AWS::MSK::ClusterPolicy').logicalId;
     expect(t.toJSON().Resources[policyId].DependsOn).toEqual(expect.arrayContaining([id]));
     // The rolling update takes 30 minutes or more: the waiter polls every minute for up to two hours.
@@ -92,7 +95,7 @@ describe('provisioned cluster', () => {
   });
 
   test('the events topic is created with the stack: partitions, replication and retention (the replay horizon) from config', () => {
-    const topic = onlyResource(msk().templates.EventLog, 'AWS::MSK::Topic').Properties;
+    const topic = Object.values(msk().templates.EventLog.findResources('AWS::MSK::Topic')).map((r: any) => r.Properties).find((p) => p.TopicName === 'transactions');
     expect(topic).toMatchObject({ TopicName: 'transactions', PartitionCount: 12, ReplicationFactor: 3 });
     expect(JSON.parse(Buffer.from(topic.Configs, 'base64').toString())).toEqual({ 'retention.ms': String(168 * 3600 * 1000) });
   });
@@ -107,26 +110,30 @@ describe('provisioned cluster', () => {
 });
 
 describe('serverless cluster', () => {
-  test('the topic is created over Kafka\'s admin protocol from inside the VPC (the MSK topic API is provisioned-only)', () => {
+  test('the topics are created over Kafka\'s admin protocol from inside the VPC (the MSK topic API is provisioned-only)', () => {
     const t = serverless().templates.EventLog;
     t.resourceCountIs('AWS::MSK::Topic', 0);
     t.resourceCountIs('Custom::MskMultiVpcConnectivity', 0);
-    const topic = onlyResource(t, 'Custom::MskTopic').Properties;
+    const topics = Object.values(t.findResources('Custom::MskTopic')).map((r: any) => r.Properties);
+    expect(topics.map((p) => p.TopicName).sort()).toEqual(['alerts', 'transactions']);
+    const topic = topics.find((p) => p.TopicName === 'transactions');
     expect(topic).toMatchObject({ TopicName: 'transactions', Partitions: '6', RemoveOnDelete: 'true' });
     expect(JSON.parse(topic.Configs)).toEqual({ 'retention.ms': String(72 * 3600 * 1000) });
     expect(JSON.stringify(topic.BootstrapBrokers)).toContain('BootstrapBrokerStringSaslIam');
     // The handler runs in the clients' security group (which the brokers let in on 9098) and may manage this one topic.
-    const handler = Object.values(t.findResources('AWS::Lambda::Function')).find((f: any) => String(f.Properties.Description).includes('Creates the topic')) as any;
+    const handler = Object.values(t.findResources('AWS::Lambda::Function')).find((f: any) => String(f.Properties.Description).includes('Creates the topics')) as any;
     expect(handler.Properties.VpcConfig.SecurityGroupIds).toHaveLength(1);
     const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
     const create = statements.find((s: any) => [s.Action].flat().includes('kafka-cluster:CreateTopic'));
     expect(JSON.stringify(create.Resource)).toContain(':topic/tributary-msks-events/*/transactions"');
+    expect(JSON.stringify(create.Resource)).toContain(':topic/tributary-msks-events/*/alerts"');
   });
 
   test('a retained deployment keeps the topic (and its records) when the stack goes', () => {
     const profiles = cdkJsonContext().profiles as Record<string, Record<string, unknown>>;
     const retained = synthProfile('msk-serverless', { profiles: { ...profiles, 'msk-serverless': { ...profiles['msk-serverless'], dataRemoval: 'retain' } } });
-    expect(onlyResource(retained.templates.EventLog, 'Custom::MskTopic').Properties.RemoveOnDelete).toBe('false');
+    const topics = Object.values(retained.templates.EventLog.findResources('Custom::MskTopic')).map((r: any) => r.Properties);
+    expect(topics.map((p) => p.RemoveOnDelete)).toEqual(['false', 'false']);
   });
 
   test('IAM access control in the private subnets, no brokers to size', () => {
@@ -163,14 +170,17 @@ describe('the platform on MSK', () => {
     t.hasResourceProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
   });
 
-  test('grants are IAM on this cluster, its topic and its consumer groups only', () => {
+  test('grants are IAM on this cluster, its topics and its consumer groups only: read the events topic, write the alerts topic', () => {
     const statements = Object.values(msk().templates.SpeedLayer.findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
     const data = statements.filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('kafka-cluster:')));
     const resources = data.map((s: any) => JSON.stringify(s.Resource));
     expect(resources.some((r) => r.includes(':cluster/tributary-msk-events/*"'))).toBe(true);
     expect(resources.some((r) => r.includes(':topic/tributary-msk-events/*/transactions"'))).toBe(true);
     expect(resources.some((r) => r.includes(':group/tributary-msk-events/*/tributary-msk-events-*"'))).toBe(true);
-    expect(data.flatMap((s: any) => [s.Action].flat())).not.toContain('kafka-cluster:WriteData');
+    const onTopic = (topic: string) => data.filter((s: any) => JSON.stringify(s.Resource).includes(`/*/${topic}"`)).flatMap((s: any) => [s.Action].flat());
+    expect(onTopic('transactions')).not.toContain('kafka-cluster:WriteData');
+    expect(onTopic('alerts')).toContain('kafka-cluster:WriteData');
+    expect(onTopic('alerts')).not.toContain('kafka-cluster:ReadData');
   });
 
   test('the raw archive reads the topic through Firehose\'s MSK source over private connectivity', () => {

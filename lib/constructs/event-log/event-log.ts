@@ -5,6 +5,7 @@ import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
 import type { FlinkConnector } from '../flink-application/flink-jar';
+import type { IAlertsLog } from './alerts-log';
 import type { LogNetwork } from './log-network';
 
 /**
@@ -48,6 +49,9 @@ export interface IEventLog extends IConstruct {
 
   /** How far back a replay can go: the log's retention. */
   readonly replayHorizon: Duration;
+
+  /** The real-time alerts log beside the event log, of the same kind. */
+  readonly alerts: IAlertsLog;
 
   /** Where clients must run to reach the log, for a log inside a VPC; undefined when it is reachable anywhere. */
   readonly network?: LogNetwork;

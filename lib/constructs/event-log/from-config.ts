@@ -6,6 +6,14 @@ import { KinesisEventLog } from './kinesis-event-log';
 import type { LogNetwork } from './log-network';
 import { MskEventLog } from './msk-event-log';
 
+/** The alerts log's stream name on Kinesis (the sandbox's kinesis-local stream and Kafka topic are `tributary-alerts-log`). */
+export function alertsLogName(config: PlatformConfig): string {
+  return `${config.name}-alerts-log`;
+}
+
+/** The alerts topic on the MSK cluster, beside the events topic `transactions`. */
+export const ALERTS_TOPIC = 'alerts';
+
 /**
  * Builds the event log the configuration asks for. This is the one place in
  * the platform that knows which kinds of log exist.
@@ -22,6 +30,7 @@ export function eventLogFromConfig(scope: Construct, id: string, config: Platfor
         retention: Duration.hours(kinesis.retentionHours),
         enhancedFanOut: kinesis.enhancedFanOut,
         removalPolicy,
+        alerts: { streamName: alertsLogName(config), shardCount: config.alerts.shardCount, retention: Duration.hours(config.alerts.retentionHours) },
       });
     }
     case 'msk': {
@@ -41,6 +50,7 @@ export function eventLogFromConfig(scope: Construct, id: string, config: Platfor
         network,
         logRetention: config.observability.logRetentionDays,
         removalPolicy,
+        alerts: { topicName: ALERTS_TOPIC, partitions: config.alerts.partitions, retention: Duration.hours(config.alerts.retentionHours) },
       });
     }
   }

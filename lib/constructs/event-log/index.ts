@@ -1,3 +1,4 @@
+export * from './alerts-log';
 export * from './event-log';
 export * from './kinesis-event-log';
 export * from './from-config';

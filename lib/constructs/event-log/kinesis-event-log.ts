@@ -6,6 +6,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
+import type { AlertsLogEnvironment } from '../../speed-layer-environment';
+import type { AlertNotifierSourceOptions, FlinkAlertsSink, IAlertsLog } from './alerts-log';
 import type { ArchiveSourceConfiguration, FlinkMetrics, IEventLog, SpeedLayerSourceOptions } from './event-log';
 import { acknowledge, AS_PRINTED, DEPLOYED, type PseudoParameters } from '../acknowledge';
 
@@ -22,15 +24,35 @@ export interface KinesisEventLogProps {
   readonly enhancedFanOut: boolean;
   /** What happens to the stream and its key when the stack is deleted. */
   readonly removalPolicy: RemovalPolicy;
+  /** The alerts log beside the events stream: a provisioned stream of its own, with its own key and retention. */
+  readonly alerts: KinesisAlertsLogProps;
+}
+
+export interface KinesisAlertsLogProps {
+  /** Name of the alerts stream. */
+  readonly streamName: string;
+  /** Shards of the (provisioned) alerts stream: each takes 1,000 alerts/s. */
+  readonly shardCount: number;
+  /** Retention, 24 h to 365 days. */
+  readonly retention: Duration;
 }
 
 const MIN_RETENTION_HOURS = 24;
 const MAX_RETENTION_HOURS = 8760;
 
+function checkRetention(what: string, retention: Duration): number {
+  const hours = retention.toHours();
+  if (hours < MIN_RETENTION_HOURS || hours > MAX_RETENTION_HOURS) {
+    throw new Error(`${what} retention must be ${MIN_RETENTION_HOURS}-${MAX_RETENTION_HOURS} hours, got ${hours}.`);
+  }
+  return hours;
+}
+
 /** The event log on Amazon Kinesis Data Streams, encrypted with a customer-managed key. */
 export class KinesisEventLog extends Construct implements IEventLog {
   public readonly stream: kinesis.Stream;
   public readonly key: kms.Key;
+  public readonly alerts: KinesisAlertsLog;
   public readonly replayHorizon: Duration;
   public readonly description: string;
   public readonly streamName: string;
@@ -43,10 +65,7 @@ export class KinesisEventLog extends Construct implements IEventLog {
 
   constructor(scope: Construct, id: string, props: KinesisEventLogProps) {
     super(scope, id);
-    const hours = props.retention.toHours();
-    if (hours < MIN_RETENTION_HOURS || hours > MAX_RETENTION_HOURS) {
-      throw new Error(`KinesisEventLog retention must be ${MIN_RETENTION_HOURS}-${MAX_RETENTION_HOURS} hours, got ${hours}.`);
-    }
+    const hours = checkRetention('KinesisEventLog', props.retention);
     this.key = new kms.Key(this, 'Key', {
       description: 'Encrypts the Tributary event log at rest',
       enableKeyRotation: true,
@@ -66,6 +85,7 @@ export class KinesisEventLog extends Construct implements IEventLog {
       'AwsSolutions-KDS3':
         'A customer-managed key on purpose: its policy, rotation and per-consumer grants are under the platform\'s control, which the aws/kinesis key does not allow.',
     });
+    this.alerts = new KinesisAlertsLog(this, 'Alerts', { ...props.alerts, removalPolicy: props.removalPolicy });
     this.streamName = props.streamName;
     this.replayHorizon = props.retention;
     this.enhancedFanOut = props.enhancedFanOut;
@@ -153,5 +173,79 @@ export class KinesisEventLog extends Construct implements IEventLog {
 
   public metricConsumerLag(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
     return this.stream.metricGetRecordsIteratorAgeMilliseconds({ statistic: 'Maximum', period: Duration.minutes(1), ...props });
+  }
+}
+
+/**
+ * The alerts log on Kinesis: a second stream, provisioned (alerts are few; one shard takes 1,000 a second,
+ * at a fraction of an on-demand stream's hourly charge), encrypted with its own customer-managed key, with
+ * its own retention. Producers write with the card id as partition key, so a card's alerts keep their order.
+ */
+export class KinesisAlertsLog extends Construct implements IAlertsLog {
+  public readonly stream: kinesis.Stream;
+  public readonly key: kms.Key;
+  public readonly retention: Duration;
+  public readonly description: string;
+
+  constructor(scope: Construct, id: string, props: KinesisAlertsLogProps & { readonly removalPolicy: RemovalPolicy }) {
+    super(scope, id);
+    const hours = checkRetention('KinesisAlertsLog', props.retention);
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Encrypts the Tributary alerts log at rest',
+      enableKeyRotation: true,
+      removalPolicy: props.removalPolicy,
+    });
+    this.stream = new kinesis.Stream(this, 'Stream', {
+      streamName: props.streamName,
+      streamMode: kinesis.StreamMode.PROVISIONED,
+      shardCount: props.shardCount,
+      retentionPeriod: props.retention,
+      encryption: kinesis.StreamEncryption.KMS,
+      encryptionKey: this.key,
+      removalPolicy: props.removalPolicy,
+    });
+    acknowledge(this.stream, {
+      'AwsSolutions-KDS3':
+        'A customer-managed key on purpose: its policy, rotation and per-reader grants are under the platform\'s control, which the aws/kinesis key does not allow.',
+    });
+    this.retention = props.retention;
+    this.description = `Kinesis Data Streams ${props.streamName}, provisioned with ${props.shardCount} shard(s), KMS-encrypted, retention ${hours} h`;
+  }
+
+  /**
+   * What the Kinesis guide gives a producer of a stream encrypted with a customer-managed key: PutRecord(s)
+   * on the stream and kms:GenerateDataKey on its key (https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html),
+   * not the wildcard actions (kms:GenerateDataKey*, kms:ReEncrypt*) of the stream's own grantWrite.
+   */
+  public grantWrite(grantee: iam.IGrantable): iam.Grant {
+    this.key.grant(grantee, 'kms:GenerateDataKey');
+    return iam.Grant.addToPrincipal({ grantee, actions: ['kinesis:PutRecord', 'kinesis:PutRecords'], resourceArns: [this.stream.streamArn] });
+  }
+
+  public producerTarget(): AlertsLogEnvironment {
+    return { type: 'kinesis', streamName: this.stream.streamName };
+  }
+
+  public flinkSink(): FlinkAlertsSink {
+    // The region comes from the Kinesis group, which the events stream's source sets (flinkSource).
+    return { sink: 'kinesis', 'stream.arn': this.stream.streamArn };
+  }
+
+  public notifierEventSource(options: AlertNotifierSourceOptions): lambda.IEventSource {
+    return new sources.KinesisEventSource(this.stream, {
+      startingPosition: lambda.StartingPosition[options.startingPosition],
+      batchSize: options.batchSize,
+      maxBatchingWindow: options.maxBatchingWindow,
+      parallelizationFactor: options.parallelizationFactor,
+      retryAttempts: options.retryAttempts,
+      maxRecordAge: options.maxRecordAge,
+      bisectBatchOnError: true,
+      reportBatchItemFailures: true,
+      onFailure: options.onFailure,
+    });
+  }
+
+  public metricNotifierLag(handler: lambda.IFunction): cloudwatch.IMetric {
+    return handler.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1) });
   }
 }

@@ -12,6 +12,8 @@ import { Construct } from 'constructs';
 import { acknowledge, AS_PRINTED, DEPLOYED, type PseudoParameters } from '../acknowledge';
 import { stackLogGroup } from '../state-machine-tasks';
 import { PlatformProvider } from '../platform-provider';
+import type { AlertsLogEnvironment } from '../../speed-layer-environment';
+import type { AlertNotifierSourceOptions, FlinkAlertsSink, IAlertsLog } from './alerts-log';
 import type { ArchiveSourceConfiguration, FlinkMetrics, IEventLog, SpeedLayerSourceOptions } from './event-log';
 import type { LogNetwork } from './log-network';
 
@@ -31,6 +33,25 @@ export interface MskEventLogProps {
   readonly network: LogNetwork;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** The alerts log: a second topic on the same cluster, created the way the events topic is, with its own retention. */
+  readonly alerts: MskAlertsTopicProps;
+}
+
+export interface MskAlertsTopicProps {
+  readonly topicName: string;
+  /** Partitions of the alerts topic: the notifier's parallelism. */
+  readonly partitions: number;
+  /** The topic's retention.ms. */
+  readonly retention: Duration;
+}
+
+/** A topic the stack creates on the cluster. */
+interface TopicSpec {
+  /** Construct id of the topic resource. */
+  readonly id: string;
+  readonly name: string;
+  readonly partitions: number;
+  readonly retention: Duration;
 }
 
 /** IAM access control over TLS, from inside the VPC. */
@@ -41,6 +62,9 @@ const LAMBDAS = path.join(__dirname, '..', '..', '..', 'lambdas');
 
 /** The consumer group of the speed layer's event source mapping. */
 const speedLayerGroup = (clusterName: string) => `${clusterName}-speed-layer`;
+
+/** The consumer group of the alert notifier's event source mapping. */
+const alertNotifierGroup = (clusterName: string) => `${clusterName}-alert-notifier`;
 
 /**
  * The event log on Amazon MSK, provisioned or serverless: IAM access control
@@ -56,11 +80,14 @@ const speedLayerGroup = (clusterName: string) => `${clusterName}-speed-layer`;
  */
 export class MskEventLog extends Construct implements IEventLog {
   public readonly clusterArn: string;
+  public readonly clusterName: string;
   public readonly replayHorizon: Duration;
   public readonly description: string;
   public readonly network: LogNetwork;
   /** The Kafka source and sink are always in the jar. */
   public readonly flinkConnector = { artifact: 'org.apache.flink:flink-connector-kafka', className: 'org.apache.flink.connector.kafka.source.KafkaSource' };
+  /** The alerts topic on this cluster. */
+  public readonly alerts: MskAlertsLog;
   private readonly props: MskEventLogProps;
   private bootstrapBrokersCache?: string;
   /** The cluster ARN as Firehose must read it: after multi-VPC connectivity is on (provisioned). */
@@ -69,6 +96,7 @@ export class MskEventLog extends Construct implements IEventLog {
   constructor(scope: Construct, id: string, props: MskEventLogProps) {
     super(scope, id);
     this.props = props;
+    this.clusterName = props.clusterName;
     this.network = props.network;
     this.replayHorizon = props.retention;
     const { vpc, subnets, clientSecurityGroup } = props.network;
@@ -118,12 +146,17 @@ export class MskEventLog extends Construct implements IEventLog {
       this.clusterArn = cluster.attrArn;
     }
 
-    const topic = props.serverless ? this.serverlessTopic() : this.provisionedTopic();
+    const topicSpecs: TopicSpec[] = [
+      { id: 'Topic', name: props.topicName, partitions: props.partitions, retention: props.retention },
+      { id: 'AlertsTopic', name: props.alerts.topicName, partitions: props.alerts.partitions, retention: props.alerts.retention },
+    ];
+    const topics = props.serverless ? this.serverlessTopics(topicSpecs) : topicSpecs.map((spec) => this.provisionedTopic(spec));
     // Provisioned: Firehose's private connection needs multi-VPC connectivity, turned on after create by a
-    // rolling update during which the cluster takes no other change, so the topic comes before it and the
+    // rolling update during which the cluster takes no other change, so the topics come before it and the
     // cluster policy after. Serverless clusters are reached over PrivateLink already: nothing to turn on.
     const connectivity = props.serverless ? undefined : this.multiVpcConnectivity();
-    connectivity?.node.addDependency(topic);
+    connectivity?.node.addDependency(...topics);
+    this.alerts = new MskAlertsLog(this, props.alerts);
     this.privateConnectivityArn = connectivity ? connectivity.getAttString('ClusterArn') : this.clusterArn;
 
     // Firehose may open its private connection to the cluster (provisioned and serverless alike).
@@ -146,23 +179,27 @@ export class MskEventLog extends Construct implements IEventLog {
       `IAM auth over TLS, topic ${props.topicName} (${props.partitions} partitions), retention ${props.retention.toHours()} h (the replay horizon)`;
   }
 
-  /** The events topic through the MSK topic API (provisioned clusters, Kafka 3.6.0 or later). */
-  private provisionedTopic(): Construct {
-    return new msk.CfnTopic(this, 'Topic', {
+  /** A topic through the MSK topic API (provisioned clusters, Kafka 3.6.0 or later). */
+  private provisionedTopic(spec: TopicSpec): Construct {
+    return new msk.CfnTopic(this, spec.id, {
       clusterArn: this.clusterArn,
-      topicName: this.props.topicName,
-      partitionCount: this.props.partitions,
+      topicName: spec.name,
+      partitionCount: spec.partitions,
       replicationFactor: Math.min(3, this.props.brokerNodes),
       // Topic configuration as the resource takes it: a JSON object of Kafka topic configs, base64-encoded.
-      configs: Buffer.from(JSON.stringify(this.topicConfigs())).toString('base64'),
+      configs: Buffer.from(JSON.stringify(MskEventLog.topicConfigs(spec))).toString('base64'),
     });
   }
 
-  /** The events topic over Kafka's admin protocol from inside the VPC: the MSK topic API is not available for MSK Serverless. */
-  private serverlessTopic(): Construct {
+  /**
+   * The topics over Kafka's admin protocol from inside the VPC, by one provider: the MSK topic API is not
+   * available for MSK Serverless.
+   */
+  private serverlessTopics(specs: TopicSpec[]): Construct[] {
+    const names = specs.map((spec) => spec.name);
     const provider = new PlatformProvider(this, 'TopicProvider', {
       entry: path.join(LAMBDAS, 'msk-topic', 'index.ts'),
-      description: `Creates the topic ${this.props.topicName} of ${this.props.clusterName}`,
+      description: `Creates the topics ${names.join(', ')} of ${this.props.clusterName}`,
       logName: `${this.props.clusterName}-topic`,
       handlerTimeout: Duration.minutes(2),
       network: this.props.network,
@@ -171,27 +208,27 @@ export class MskEventLog extends Construct implements IEventLog {
         cluster: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'],
         topic: ['kafka-cluster:CreateTopic', 'kafka-cluster:DescribeTopic', 'kafka-cluster:AlterTopic', 'kafka-cluster:DeleteTopic',
           'kafka-cluster:DescribeTopicDynamicConfiguration', 'kafka-cluster:AlterTopicDynamicConfiguration'],
-      }),
+      }, names),
     });
-    this.acknowledgeKafkaResources(provider.onEvent.role!, ['cluster', 'topic']);
-    return new CustomResource(this, 'Topic', {
+    this.acknowledgeKafkaResources(provider.onEvent.role!, names);
+    return specs.map((spec) => new CustomResource(this, spec.id, {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::MskTopic',
       properties: {
         ClusterArn: this.clusterArn,
         BootstrapBrokers: this.bootstrapBrokers(),
-        TopicName: this.props.topicName,
-        Partitions: String(this.props.partitions),
-        Configs: JSON.stringify(this.topicConfigs()),
+        TopicName: spec.name,
+        Partitions: String(spec.partitions),
+        Configs: JSON.stringify(MskEventLog.topicConfigs(spec)),
         // The topic's records go with the stack only when the deployment destroys its data.
         RemoveOnDelete: String(this.props.removalPolicy === RemovalPolicy.DESTROY),
       },
-    });
+    }));
   }
 
-  /** Retention is the replay horizon. */
-  private topicConfigs(): Record<string, string> {
-    return { 'retention.ms': String(this.props.retention.toMilliseconds()) };
+  /** A topic's retention (the events topic's is the replay horizon). */
+  private static topicConfigs(spec: TopicSpec): Record<string, string> {
+    return { 'retention.ms': String(spec.retention.toMilliseconds()) };
   }
 
   /**
@@ -222,34 +259,39 @@ export class MskEventLog extends Construct implements IEventLog {
     return `arn:${pseudo.partition}:kafka:${pseudo.region}:${pseudo.account}:${kind}/${this.props.clusterName}/*${name === undefined ? '' : `/${name}`}`;
   }
 
-  /** Statements of kafka-cluster actions on this cluster, its topic and (optionally) consumer groups. */
-  private kafkaStatements(actions: { cluster: string[]; topic: string[]; group?: { name: string; actions: string[] } }): iam.PolicyStatement[] {
+  /** Statements of kafka-cluster actions on this cluster, its topics (the events topic by default) and (optionally) consumer groups. */
+  private kafkaStatements(
+    actions: { cluster: string[]; topic: string[]; group?: { name: string; actions: string[] } },
+    topics: string[] = [this.props.topicName],
+  ): iam.PolicyStatement[] {
     return [
       new iam.PolicyStatement({ actions: actions.cluster, resources: [this.resourceArn('cluster')] }),
-      new iam.PolicyStatement({ actions: actions.topic, resources: [this.resourceArn('topic', this.props.topicName)] }),
+      new iam.PolicyStatement({ actions: actions.topic, resources: topics.map((topic) => this.resourceArn('topic', topic)) }),
       ...(actions.group ? [new iam.PolicyStatement({ actions: actions.group.actions, resources: [this.resourceArn('group', actions.group.name)] })] : []),
     ];
   }
 
   /** cdk-nag sees the id wildcard of MSK ARNs; each grant names its cluster, topic or group and leaves only that id open. */
-  private acknowledgeKafkaResources(principal: Construct, kinds: ('cluster' | 'topic')[], group?: string): void {
+  private acknowledgeKafkaResources(principal: Construct, topics: string[], group?: string): void {
     const printed = (kind: 'cluster' | 'topic' | 'group', name?: string) => `AwsSolutions-IAM5[Resource::${this.resourceArn(kind, name, AS_PRINTED)}]`;
     const why = 'MSK ARNs carry an id assigned at creation; the grant names this cluster, topic or group and leaves only that id open.';
     acknowledge(principal, {
-      ...Object.fromEntries(kinds.map((kind) => [printed(kind, kind === 'topic' ? this.props.topicName : undefined), why])),
+      [printed('cluster')]: why,
+      ...Object.fromEntries(topics.map((topic) => [printed('topic', topic), why])),
       ...(group === undefined ? {} : { [printed('group', group)]: why }),
     });
   }
 
-  private grantData(grantee: iam.IGrantable, actions: { cluster?: string[]; topic: string[]; group?: string }): iam.Grant {
+  /** @internal Data-plane access to the cluster and one topic (the events topic by default), for this log and its alerts topic. */
+  public grantData(grantee: iam.IGrantable, actions: { cluster?: string[]; topic: string[]; group?: string }, topic: string = this.props.topicName): iam.Grant {
     const statements = this.kafkaStatements({
       cluster: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster', ...(actions.cluster ?? [])],
       topic: ['kafka-cluster:DescribeTopic', ...actions.topic],
       group: actions.group === undefined ? undefined : { name: actions.group, actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'] },
-    });
+    }, [topic]);
     for (const statement of statements) grantee.grantPrincipal.addToPrincipalPolicy(statement);
     const principal = grantee.grantPrincipal;
-    if (principal instanceof Construct) this.acknowledgeKafkaResources(principal, ['cluster', 'topic'], actions.group);
+    if (principal instanceof Construct) this.acknowledgeKafkaResources(principal, [topic], actions.group);
     return iam.Grant.drop(grantee, 'kafka-cluster data-plane access');
   }
 
@@ -270,14 +312,22 @@ export class MskEventLog extends Construct implements IEventLog {
    * options are not applied, and the handler runs its rules per batch.
    */
   public speedLayerEventSource(options: SpeedLayerSourceOptions): lambda.IEventSource {
+    return this.kafkaEventSource(this.props.topicName, speedLayerGroup(this.props.clusterName), this.props.partitions, options);
+  }
+
+  /**
+   * @internal An MSK event source mapping on one topic of this cluster, with the platform's failure handling
+   * (for the speed layer on the events topic, and the alert notifier on the alerts topic).
+   */
+  public kafkaEventSource(topic: string, group: string, partitions: number, options: AlertNotifierSourceOptions): lambda.IEventSource {
     return {
       bind: (target: lambda.IFunction) => {
         // The mapping is made directly: CDK's ManagedKafkaEventSource would attach the managed
         // AWSLambdaMSKExecutionRole (kafka and logs on every resource) to the function's role.
         target.addEventSourceMapping('Msk', {
           eventSourceArn: this.clusterArn,
-          kafkaTopic: this.props.topicName,
-          kafkaConsumerGroupId: speedLayerGroup(this.props.clusterName),
+          kafkaTopic: topic,
+          kafkaConsumerGroupId: group,
           startingPosition: lambda.StartingPosition[options.startingPosition],
           batchSize: options.batchSize,
           maxBatchingWindow: options.maxBatchingWindow,
@@ -286,10 +336,10 @@ export class MskEventLog extends Construct implements IEventLog {
           bisectBatchOnError: true,
           reportBatchItemFailures: true,
           onFailure: options.onFailure,
-          provisionedPollerConfig: { minimumPollers: 1, maximumPollers: Math.max(2, this.props.partitions) },
+          provisionedPollerConfig: { minimumPollers: 1, maximumPollers: Math.max(2, partitions) },
         });
         // The Lambda guide's IAM policy for an MSK event source: read, plus the cluster's dynamic configuration.
-        this.grantData(target, { cluster: ['kafka-cluster:DescribeClusterDynamicConfiguration'], topic: ['kafka-cluster:ReadData'], group: `${this.props.clusterName}-*` });
+        this.grantData(target, { cluster: ['kafka-cluster:DescribeClusterDynamicConfiguration'], topic: ['kafka-cluster:ReadData'], group: `${this.props.clusterName}-*` }, topic);
         target.addToRolePolicy(new iam.PolicyStatement({ actions: ['kafka:DescribeClusterV2'], resources: [this.clusterArn] }));
         target.addToRolePolicy(MskEventLog.getBootstrapBrokersStatement());
         // The pollers connect from the cluster's subnets through network interfaces made with the function's role.
@@ -344,8 +394,8 @@ export class MskEventLog extends Construct implements IEventLog {
     return new iam.PolicyStatement({ actions: ['kafka:GetBootstrapBrokers'], resources: ['*'] });
   }
 
-  /** CloudFormation has no attribute for an MSK cluster's brokers: one read of GetBootstrapBrokers at deploy. */
-  private bootstrapBrokers(): string {
+  /** @internal CloudFormation has no attribute for an MSK cluster's brokers: one read of GetBootstrapBrokers at deploy. */
+  public bootstrapBrokers(): string {
     if (this.bootstrapBrokersCache) return this.bootstrapBrokersCache;
     const read = new cr.AwsCustomResource(this, 'BootstrapBrokers', {
       onUpdate: {
@@ -378,15 +428,20 @@ export class MskEventLog extends Construct implements IEventLog {
   }
 
   public metricConsumerLag(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    return this.metricGroupLag('Speed layer', speedLayerGroup(this.props.clusterName), this.props.topicName, props);
+  }
+
+  /** @internal How far a consumer group is behind the head of a topic of this cluster, in milliseconds. */
+  public metricGroupLag(who: string, group: string, topic: string, props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
     // MSK reports the estimated time lag of a consumer group in seconds; the interface speaks milliseconds.
     return new cloudwatch.MathExpression({
       expression: 'lag * 1000',
-      label: 'Speed layer consumer group behind the head (ms)',
+      label: `${who} consumer group behind the head (ms)`,
       usingMetrics: {
         lag: new cloudwatch.Metric({
           namespace: 'AWS/Kafka',
           metricName: 'EstimatedMaxTimeLag',
-          dimensionsMap: { 'Cluster Name': this.props.clusterName, 'Consumer Group': speedLayerGroup(this.props.clusterName), Topic: this.props.topicName },
+          dimensionsMap: { 'Cluster Name': this.props.clusterName, 'Consumer Group': group, Topic: topic },
           statistic: 'Maximum',
           period: Duration.minutes(1),
           ...props,
@@ -394,5 +449,50 @@ export class MskEventLog extends Construct implements IEventLog {
       },
       period: Duration.minutes(1),
     });
+  }
+}
+
+/**
+ * The alerts log on MSK: a second topic on the event log's cluster, created the way the events topic is
+ * (the MSK topic API on provisioned clusters, Kafka's admin protocol on serverless ones), with its own
+ * retention.ms. Producers use IAM over TLS from inside the VPC, key = card id.
+ */
+export class MskAlertsLog extends Construct implements IAlertsLog {
+  public readonly retention: Duration;
+  public readonly description: string;
+  public readonly topicName: string;
+  private readonly log: MskEventLog;
+  private readonly partitions: number;
+
+  constructor(log: MskEventLog, props: MskAlertsTopicProps) {
+    super(log, 'Alerts');
+    this.log = log;
+    this.topicName = props.topicName;
+    this.partitions = props.partitions;
+    this.retention = props.retention;
+    this.description = `MSK topic ${props.topicName} (${props.partitions} partitions) on the event log's cluster, IAM auth over TLS, retention ${props.retention.toHours()} h`;
+  }
+
+  public grantWrite(grantee: iam.IGrantable): iam.Grant {
+    // A Java producer is idempotent by default (enable.idempotence=true since Kafka 3.0), which MSK's IAM
+    // access control authorizes with WriteDataIdempotently on the cluster; kafkajs producers do not need it.
+    return this.log.grantData(grantee, { cluster: ['kafka-cluster:WriteDataIdempotently'], topic: ['kafka-cluster:WriteData'] }, this.topicName);
+  }
+
+  public producerTarget(): AlertsLogEnvironment {
+    return { type: 'kafka', bootstrapBrokers: this.log.bootstrapBrokers(), topic: this.topicName, auth: 'iam' };
+  }
+
+  public flinkSink(): FlinkAlertsSink {
+    // Brokers and authentication come from the Kafka group, which the events topic's source sets (flinkSource).
+    return { sink: 'kafka', topic: this.topicName };
+  }
+
+  public notifierEventSource(options: AlertNotifierSourceOptions): lambda.IEventSource {
+    return this.log.kafkaEventSource(this.topicName, alertNotifierGroup(this.log.clusterName), this.partitions, options);
+  }
+
+  public metricNotifierLag(): cloudwatch.IMetric {
+    return this.log.metricGroupLag('Alert notifier', alertNotifierGroup(this.log.clusterName), this.topicName);
   }
 }
