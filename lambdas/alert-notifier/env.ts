@@ -11,7 +11,7 @@ export const alertNotifierEnvSchema = z.object({
   ALERTS_TOPIC_ARN: snsTopicArn,
   /** The Powertools idempotency table: partition key `id` (string), TTL attribute `expiration`. */
   IDEMPOTENCY_TABLE_NAME: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'),
-  /** How long an alert's idempotency record lasts: the alerts log's retention, so every redelivery it can make is caught. */
+  /** How long an alert's idempotency record lasts: the longer of the alerts log's and the event log's retention, so every redelivery a producer can make is caught (AlertsStack). */
   IDEMPOTENCY_EXPIRY_SECONDS: z
     .string()
     .regex(/^\d{1,10}$/, 'must be a whole number of seconds')

@@ -27,8 +27,8 @@ export const IDEMPOTENCY_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem'
 /**
  * How long the notifier remembers a delivered alert: the longest any producer can deliver it again. A
  * redelivery from the alerts log comes within its retention; a producer re-reading the event log (the
- * speed layer's event source from TRIM_HORIZON after it is recreated, a Kappa replay) re-emits alerts of
- * events within the event log's retention. The longer of the two covers both.
+ * speed layer's event source from TRIM_HORIZON after it is recreated) re-emits alerts of events within the
+ * event log's retention. (A Kappa replay writes no alerts: it runs with Alerts/sink = none.) The longer of the two covers both.
  */
 export function idempotencyExpirySeconds(eventLog: IEventLog): number {
   return Math.max(eventLog.alerts.retention.toSeconds(), eventLog.replayHorizon.toSeconds());

@@ -156,10 +156,7 @@ export class ReprocessingStack extends Stack {
     (streamProcessing.node.findChild('Key') as kms.Key).grant(role, 'kms:DescribeKey', 'kms:Decrypt', 'kms:GenerateDataKey');
     // Any version's enhanced fan-out consumer, where the log uses them: the replay names its own after its application.
     eventLog.flinkSource(role, { consumerName: `${config.name}-stream-v*` });
-    // The replay runs the serving application's property groups, the Alerts group among them: it re-emits the alerts
-    // of the events it replays, which the notifier has delivered before and drops (its idempotency records last as
-    // long as the event log keeps events, AlertsStack.idempotencyExpirySeconds).
-    eventLog.alerts.grantWrite(role);
+    // No grant on the alerts log: a replay runs with Alerts/sink = none (KappaReplay), its alerts go to the view only.
     lake.grantOwnPrefix(role, LakePrefix.views);
     lake.grantRead(role, CARD_PROFILES_PREFIX);
     if (eventLog.network) {

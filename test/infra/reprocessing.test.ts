@@ -194,7 +194,7 @@ describe.each([
     });
   });
 
-  test('the replay application copies the serving one, overriding the version, the start time and its own consumer', () => {
+  test('the replay application copies the serving one, overriding the version, the start time, its own consumer and the alerts sink', () => {
     const s = states();
     // The parameter's name, by reference (its Name is checked below).
     expect(s.ReadServingVersion.Arguments).toEqual({ Name: '<ServingVersion>' });
@@ -209,6 +209,8 @@ describe.each([
     expect(configuration).toContain("$g.PropertyGroupId = 'Job' ? $merge([$g.PropertyMap, {'output.version': $string($next)}])");
     expect(configuration).toContain("$g.PropertyGroupId = 'Source' ? $merge([$g.PropertyMap, {'start.timestamp': $fromTimestamp}])");
     expect(configuration).toContain("{'efo.consumer.name': $replayApp}");
+    // A replay's alerts go to its view only: it must not page anyone about past transactions.
+    expect(configuration).toContain("$g.PropertyGroupId = 'Alerts' ? {'sink': 'none'}");
     for (const copied of ['S3ApplicationCodeLocationDescription', 'CheckpointConfigurationDescription', 'VpcConfigurationDescriptions', 'ApplicationEncryptionConfigurationDescription']) {
       expect(configuration).toContain(copied);
     }
@@ -286,6 +288,15 @@ describe.each([
     expect(trust.Principal).toEqual({ Service: 'kinesisanalytics.amazonaws.com' });
     expect(render(trust.Condition.ArnLike['aws:SourceArn'])).toBe(`arn:aws:kinesisanalytics:REGION:ACCOUNT:application/${name}-stream-v*`);
     expect(render(trust.Condition.StringEquals['aws:SourceAccount'])).toBe('ACCOUNT');
+  });
+
+  test('replay applications cannot write the alerts log (a replay runs with Alerts/sink = none)', () => {
+    const template = reprocessing(profile).toJSON();
+    const policies = Object.entries(template.Resources).filter(([id, r]: [string, any]) => id.startsWith('ReplayApplicationRole') && r.Type === 'AWS::IAM::Policy');
+    expect(policies.length).toBeGreaterThan(0);
+    const actions = policies.flatMap(([, p]: [string, any]) => p.Properties.PolicyDocument.Statement.flatMap((st: any) => [st.Action].flat()));
+    expect(actions).toEqual(expect.arrayContaining(['s3:PutObject']));
+    expect(actions.filter((a: string) => /^kinesis:PutRecords?$|^kafka-cluster:WriteData/.test(a))).toEqual([]);
   });
 
   test('the serving version parameter and one serving view per versioned table read the configured version', () => {

@@ -156,12 +156,14 @@ export class KappaReplay extends Construct {
     const targetNotEmpty = failWith('ReplayTargetNotEmpty', 'Reprocessing.ReplayTargetNotEmpty',
       `'views/*/v=' & $string($next) & '/ of the lake already holds ' & $string($existingObjects) & '+ file(s), from an earlier attempt: delete them before replaying into v=' & $string($next) & ' (docs/reprocessing.md).'`);
 
-    // ---- 4. The replay application: the serving one's configuration, two properties overridden.
+    // ---- 4. The replay application: the serving one's configuration, with its version, start and alerts sink overridden.
     const propertyGroups =
       "[$map($c.EnvironmentPropertyDescriptions.PropertyGroupDescriptions, function($g) { {" +
       "'PropertyGroupId': $g.PropertyGroupId," +
       "'PropertyMap': $g.PropertyGroupId = 'Job' ? $merge([$g.PropertyMap, {'output.version': $string($next)}])" +
       " : $g.PropertyGroupId = 'Source' ? $merge([$g.PropertyMap, {'start.timestamp': $fromTimestamp}])" +
+      // A replay rewrites history into the new version; it pages nobody about past transactions.
+      " : $g.PropertyGroupId = 'Alerts' ? {'sink': 'none'}" +
       " : ($g.PropertyGroupId = 'Kinesis' and $exists($lookup($g.PropertyMap, 'efo.consumer.name'))) ? $merge([$g.PropertyMap, {'efo.consumer.name': $replayApp}])" +
       ' : $g.PropertyMap } })]';
     const applicationConfiguration = J(
