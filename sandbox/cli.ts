@@ -5,6 +5,7 @@ import { PORT_FLAGS, SandboxAlreadyRunningError, stopRecorded, Supervisor, isSti
 import { sandboxPlatformConfig } from './platform-config';
 import { makeWorkload, readProgress, runWorkload, progressLine } from './run';
 import { flinkConsumerGroup, FLINK_PROCESS, readSettings, startSandbox, type Sandbox } from './session';
+import { printAlerts } from './alerts';
 import { formatReplay, replay } from './replay';
 import { readServingVersion, servingVersion, switchServingVersion } from './serving/version';
 import { openLog } from './log';
@@ -42,6 +43,7 @@ interface CommonOptions {
   kinesisTlsPort?: number;
   s3Port?: number;
   snsPort?: number;
+  dynamodbPort?: number;
 }
 
 function withCommon(command: Command): Command {
@@ -67,6 +69,7 @@ function settingsFrom(options: CommonOptions): SandboxSettings {
     kinesisTls: options.kinesisTlsPort,
     s3: options.s3Port,
     sns: options.snsPort,
+    dynamodb: options.dynamodbPort,
   };
   for (const [key, value] of Object.entries(flagged)) if (value !== undefined) ports[key as keyof SandboxPorts] = value;
   return { ...base, log: options.log ?? base.log, ports };
@@ -260,6 +263,20 @@ async function batchCommand(options: CommonOptions & { watermark?: string }) {
   console.log(formatBatch(await runBatch(settings, config, { watermarkMs })));
 }
 
+/** The alerts the notifier delivered to the SNS topic, from both paths, with the latency of each. */
+async function alertsCommand(options: CommonOptions & { follow?: boolean; fromStart?: boolean }) {
+  const settings = settingsFrom(options);
+  const stop = new AbortController();
+  process.once('SIGINT', () => stop.abort());
+  const printed = await printAlerts(settings, {
+    follow: options.follow === true,
+    fromStart: options.fromStart === true,
+    out: (line) => console.log(line),
+    signal: stop.signal,
+  });
+  if (!options.follow) console.log(`${printed} alerts delivered to ${settings.alertsTopicName} (in ${sandboxDirs(settings).sns}).`);
+}
+
 async function down(options: CommonOptions) {
   const settings = settingsFrom(options);
   const stopped = await stopRecorded(settings);
@@ -283,6 +300,11 @@ export function program(): Command {
     .argument('<sql>', 'the query')
     .option('--json', 'print rows as JSON')
     .action((sql, options) => query(sql, options));
+  withCommon(cli.command('alerts'))
+    .description('the real-time alerts delivered to subscribers (the SNS topic), from both paths, with each one\'s latency from produce')
+    .option('--follow', 'keep printing each new alert as it is delivered (Ctrl-C stops)')
+    .option('--from-start', 'with --follow, print the alerts delivered before the command started first')
+    .action((options) => alertsCommand(options));
   withCommon(cli.command('replay'))
     .description('replay the log from a timestamp into the next output version, switch serving to it, retire the old one')
     .requiredOption('--from <instant>', 'ISO-8601 UTC instant to replay from, e.g. 2026-11-22T00:00:00Z')

@@ -4,6 +4,7 @@ import { LakePrefix, SPEED_DEAD_LETTER_PREFIX } from '../lib/lake-layout';
 import type { PlatformConfig } from '../lib/config';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateWorkload, readRecordedFile, writeRun, type GeneratedWorkload, type Workload, type WorkloadOptions } from './generator';
+import { ProducedAt } from './alerts';
 import { produceAtRate } from './produce';
 import { flinkLag, flinkLagUnit, LOCAL_CHECKPOINT_INTERVAL_MS, type Sandbox } from './session';
 import { sandboxDirs } from './settings';
@@ -148,8 +149,10 @@ export async function runWorkload(sandbox: Sandbox, options: RunOptions): Promis
     out(progressLine(sent, workload.records.length, await readProgress(sandbox), sandbox.flink.running));
   };
   const began = Date.now();
+  const producedAt = new ProducedAt(runDir);
   await produceAtRate(sandbox.log, workload.records, {
     rate: options.rate,
+    onAccepted: (slice, acceptedAt) => producedAt.accepted(slice, acceptedAt),
     onProgress: (progress) => {
       sent = progress.sent;
       void tick();
@@ -186,7 +189,7 @@ export async function runWorkload(sandbox: Sandbox, options: RunOptions): Promis
   await tick(true);
   const drainSeconds = (Date.now() - drainBegan) / 1000;
   out(isDrained ? `All paths caught up ${drainSeconds.toFixed(0)} s after the last record.` : `Not every path caught up within the drain timeout; the summary shows where things stand.`);
-  const summary = await summarizeRun(sandbox.settings, sandbox.config, workload, sandbox.flink, began);
+  const summary = await summarizeRun(sandbox.settings, sandbox.config, workload, sandbox.flink, began, producedAt.times);
   out(formatSummary(summary));
   return { runDir, workload, summary, produceSeconds, drainSeconds, drained: isDrained };
 }

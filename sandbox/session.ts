@@ -1,23 +1,26 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { ensureFlinkJar } from '../lib/constructs/flink-application/flink-jar';
 import type { PlatformConfig } from '../lib/config';
+import type { FlinkAlertsSink } from '../lib/constructs/event-log/alerts-log';
 import { CARD_PROFILES_PREFIX } from '../lib/lake-layout';
 import { streamJobPropertyGroups } from '../lib/stream-job-properties';
 import { processMarker, s3ClientConfig, startEngines, startFlinkJob, Supervisor } from './engines';
 import type { CardProfile } from './generator';
-import { KafkaLog, openLog, type LocalLog } from './log';
+import { KafkaLog, openAlertsLog, openLog, type LocalLog } from './log';
 import { sandboxPlatformConfig } from './platform-config';
-import { endpoint, sandboxDirs, streamArn, type SandboxSettings } from './settings';
+import { alertsStreamArn, endpoint, sandboxDirs, streamArn, type SandboxSettings } from './settings';
 import { servingVersion } from './serving/version';
 import { WORKERS, type WorkerName } from './workers/main';
 
 /**
  * Starting and stopping the whole sandbox: the engines (S3Proxy, the log), the
- * stand-in workers (SNS, the speed layer's event source mapping, the raw
- * archive) and the Flink job, in the order each needs the one before. Every
+ * event log and the alerts log on it, the stand-in workers (SNS, DynamoDB, the
+ * alert notifier's and the speed layer's event source mappings, the raw archive)
+ * and the Flink job, in the order each needs the one before. Every
  * process is started through one Supervisor, so Ctrl-C, `down` and a crash all
  * stop every one of them.
  */
@@ -84,7 +87,7 @@ async function startWorker(supervisor: Supervisor, settings: SandboxSettings, na
     cwd: settings.repoRoot,
     env: { TS_NODE_PROJECT: path.join(settings.repoRoot, 'tsconfig.json') },
     marker,
-    ports: name === 'sns' ? [settings.ports.sns] : [],
+    ports: name === 'sns' ? [settings.ports.sns] : name === 'dynamodb' ? [settings.ports.dynamodb] : [],
     ready: { logLine: new RegExp(`^${name} ready$`, 'm'), timeoutMs: 60_000 },
   });
 }
@@ -119,14 +122,26 @@ export function flinkConsumerGroup(version: number): string {
 const FLINK_ID_PREFIX = 'tributary-stream';
 
 /**
- * The property groups of a local Flink run: the deployed Job/Alerts groups with a local lake and this
- * output version, the local log (Kafka, or the kinesis-local stream as KinesisEventLog.flinkSource gives
- * it, with enhanced fan-out when the profile has it), and for a replay the timestamp to start reading from.
+ * The Flink job's `Alerts` group in the sandbox: the local alerts log (the stream's ARN, or the topic on the local
+ * broker). A replay writes no alerts (`none`), as the deployed Kappa replay (kappa-replay.ts): it recomputes past
+ * results into a new version, and must not page anyone about transactions already alerted on.
+ */
+export function sandboxFlinkAlertsSink(settings: SandboxSettings, replay: boolean): FlinkAlertsSink {
+  if (replay) return { sink: 'none' };
+  return settings.log === 'kinesis' ? { sink: 'kinesis', 'stream.arn': alertsStreamArn(settings) } : { sink: 'kafka', topic: settings.alertsLogName };
+}
+
+/**
+ * The property groups of a local Flink run: the deployed Job/Alerts groups with a local lake, this output
+ * version and the local alerts log, the local log (Kafka, or the kinesis-local stream as
+ * KinesisEventLog.flinkSource gives it, with enhanced fan-out when the profile has it), and for a replay the
+ * timestamp to start reading from (and no alerts).
  */
 export function flinkPropertyGroups(settings: SandboxSettings, config: PlatformConfig, version: number, startTimestamp?: string) {
   const groups = streamJobPropertyGroups(
     { ...config, streamProcessing: { ...config.streamProcessing, outputVersion: version } },
     `file://${sandboxDirs(settings).lake}`,
+    sandboxFlinkAlertsSink(settings, startTimestamp !== undefined),
   );
   const start = startTimestamp ? { 'start.timestamp': startTimestamp } : {};
   const source =
@@ -220,11 +235,13 @@ export async function startSandbox(settings: SandboxSettings, options: StartOpti
     Object.assign(startupMs, engines.startupMs);
     if (engines.leftovers.length) say(`stopped ${engines.leftovers.length} process(es) a crashed run left behind`);
     say(`engines ready: s3proxy ${ms(engines.startupMs.s3proxy)}, ${engines.log.name} ${ms(engines.startupMs[engines.log.name])}`);
-    await timed(`${settings.log === 'kafka' ? 'topic' : 'stream'} ${settings.streamName}`, () => log.ensureCreated());
+    const kind = settings.log === 'kafka' ? 'topic' : 'stream';
+    await timed(`${kind} ${settings.streamName}`, () => log.ensureCreated());
+    await timed(`${kind} ${settings.alertsLogName}`, () => ensureAlertsLog(settings, config));
     await timed('sns', () => startWorker(supervisor, settings, 'sns'));
-    const sns = new SNSClient({ endpoint: endpoint(settings.ports.sns), region: settings.region, credentials: settings.credentials });
-    await sns.send(new CreateTopicCommand({ Name: settings.alertsTopicName }));
-    sns.destroy();
+    await createAlertsTopic(settings);
+    await timed('dynamodb', () => startWorker(supervisor, settings, 'dynamodb'));
+    await createIdempotencyTable(settings);
     if (options.cards?.length) await writeCardProfiles(settings, options.cards);
     const partial = { settings, config, supervisor, log, startupMs };
     const began = Date.now();
@@ -235,12 +252,54 @@ export async function startSandbox(settings: SandboxSettings, options: StartOpti
     } else {
       say(`Flink stream job not running: ${flink.reason}`);
     }
-    for (const worker of WORKERS.filter((w) => w !== 'sns')) await timed(worker, () => startWorker(supervisor, settings, worker));
+    for (const worker of WORKERS.filter((w) => w !== 'sns' && w !== 'dynamodb')) await timed(worker, () => startWorker(supervisor, settings, worker));
     return { ...partial, flink };
   } catch (error) {
     await log.close().catch(() => undefined);
     await supervisor.stopAll();
     throw error;
+  }
+}
+
+async function ensureAlertsLog(settings: SandboxSettings, config: PlatformConfig): Promise<void> {
+  const alerts = openAlertsLog(settings, config);
+  try {
+    await alerts.ensureCreated();
+  } finally {
+    await alerts.close();
+  }
+}
+
+/** The alerts topic, as the alerts stack creates it (CreateTopic is idempotent). */
+async function createAlertsTopic(settings: SandboxSettings): Promise<void> {
+  const sns = new SNSClient({ endpoint: endpoint(settings.ports.sns), region: settings.region, credentials: settings.credentials });
+  try {
+    await sns.send(new CreateTopicCommand({ Name: settings.alertsTopicName }));
+  } finally {
+    sns.destroy();
+  }
+}
+
+/**
+ * The notifier's idempotency table as the alerts stack defines it: partition key `id` (string), on demand.
+ * Its TTL attribute (`expiration`) is not set here: dynalite has no UpdateTimeToLive (docs/sandbox.md).
+ */
+async function createIdempotencyTable(settings: SandboxSettings): Promise<void> {
+  const dynamodb = new DynamoDBClient({ endpoint: endpoint(settings.ports.dynamodb), region: settings.region, credentials: settings.credentials });
+  try {
+    await dynamodb.send(
+      new CreateTableCommand({
+        TableName: settings.idempotencyTableName,
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  } catch (error) {
+    // The table a previous `up` created: its records stay, as the deployed table's do.
+    if (!(error instanceof ResourceInUseException)) throw error;
+  } finally {
+    dynamodb.destroy();
   }
 }
 

@@ -22,6 +22,8 @@ export interface SandboxPorts {
   s3: number;
   /** The SNS stand-in, plain HTTP. */
   sns: number;
+  /** The DynamoDB stand-in (dynalite), plain HTTP: the alert notifier's idempotency table. */
+  dynamodb: number;
 }
 
 export interface SandboxSettings {
@@ -40,8 +42,12 @@ export interface SandboxSettings {
   shards: number;
   /** The lake bucket (a folder under `dirs.s3` for S3Proxy). */
   bucket: string;
-  /** The SNS topic the speed layer publishes alerts to. */
+  /** The SNS topic the alert notifier delivers alerts to. */
   alertsTopicName: string;
+  /** The real-time alerts log (Kinesis stream or Kafka topic on the same engine as the event log): both paths write alerts to it. */
+  alertsLogName: string;
+  /** The alert notifier's Powertools idempotency table. */
+  idempotencyTableName: string;
 }
 
 export const DEFAULT_PORTS: SandboxPorts = {
@@ -51,6 +57,7 @@ export const DEFAULT_PORTS: SandboxPorts = {
   kinesisTls: 14567,
   s3: 14566,
   sns: 14575,
+  dynamodb: 14576,
 };
 
 /**
@@ -73,6 +80,8 @@ export function defaultSettings(repoRoot: string, overrides: Partial<SandboxSett
     shards: overrides.log === 'kinesis' ? KINESIS_SHARDS : 4,
     bucket: 'tributary-lake',
     alertsTopicName: 'tributary-alerts',
+    alertsLogName: 'tributary-alerts-log',
+    idempotencyTableName: 'tributary-alert-notifier-idempotency',
     ...overrides,
   };
 }
@@ -98,6 +107,10 @@ export function sandboxDirs(settings: SandboxSettings) {
     sns: path.join(home, 'sns'),
     /** The event source mapping's on-failure destination (stands in for the SQS queue). */
     onFailure: path.join(home, 'on-failure'),
+    /** The alert notifier's event source mapping's on-failure destination (the alerts stack's SQS queue). */
+    alertsOnFailure: path.join(home, 'on-failure-alerts'),
+    /** dynalite's LevelDB store: the idempotency records survive a stop, as the table does. */
+    dynamodb: path.join(home, 'dynamodb'),
     /** What the generator produced and its ground truth, per run. */
     runs: path.join(home, 'runs'),
   };
@@ -105,6 +118,18 @@ export function sandboxDirs(settings: SandboxSettings) {
 
 export function streamArn(settings: SandboxSettings): string {
   return `arn:aws:kinesis:${settings.region}:${settings.accountId}:stream/${settings.streamName}`;
+}
+
+/**
+ * The alerts log as a log of its own: the same engine and client as the event log, another stream/topic, with the
+ * shard (Kinesis) or partition (Kafka) count the platform config gives the deployed alerts log.
+ */
+export function alertsLogSettings(settings: SandboxSettings, alerts: { shardCount: number; partitions: number }): SandboxSettings {
+  return { ...settings, streamName: settings.alertsLogName, shards: settings.log === 'kinesis' ? alerts.shardCount : alerts.partitions };
+}
+
+export function alertsStreamArn(settings: SandboxSettings): string {
+  return streamArn({ ...settings, streamName: settings.alertsLogName });
 }
 
 export function alertsTopicArn(settings: SandboxSettings): string {

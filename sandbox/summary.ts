@@ -3,12 +3,12 @@ import * as path from 'node:path';
 import type { PlatformConfig } from '../lib/config';
 import { lakeTables } from '../lib/lake-catalog';
 import { LakePrefix } from '../lib/lake-layout';
+import { pathDeliveries, readDeliveredAlerts, type LatencyStats, type PathDeliveries } from './alerts';
 import { expectedResults, score, type AlertLike, type Score } from './expected';
 import type { Workload } from './generator';
 import { openLakeSql, sqlString, tableSelectFrom, type LakeSql } from './serving/lake-sql';
 import type { FlinkState } from './session';
 import { sandboxDirs, type SandboxSettings } from './settings';
-import { readPublished } from './stand-ins/sns';
 
 /**
  * What a run did, read back from where each layer put its results (the lake
@@ -41,8 +41,18 @@ export interface RunSummary {
     otherRows: number;
     errorRecords: number;
   };
-  speed: PathCounts & { onFailureBatches: number; snsMessages: number };
+  speed: PathCounts & { onFailureBatches: number };
   stream: (PathCounts & { lateEvents: number; enriched: number }) | { notRunning: string };
+  /** The alerts the notifier delivered to the SNS topic from each path, as a subscriber sees them. */
+  realTime: {
+    speed: PathDeliveries;
+    stream: PathDeliveries & {
+      /** Delivered stream alerts that are not in the final alerts view (an early alert the job's final evaluation did not confirm). */
+      notConfirmed: string[];
+    };
+    /** Alert batches the notifier's event source gave up on (on-failure-alerts/). */
+    onFailureBatches: number;
+  };
   where: Record<string, string>;
 }
 
@@ -102,6 +112,8 @@ export async function summarizeRun(
   flink: FlinkState,
   /** When producing began, epoch ms: dead letters and speed objects from then on are this run's. */
   runStartedAt: number,
+  /** When the log accepted each transaction (txnId -> epoch ms): the start of each alert's latency. */
+  producedAt: ReadonlyMap<string, number> = new Map(),
 ): Promise<RunSummary> {
   const dirs = sandboxDirs(settings);
   const truth = workload.groundTruth;
@@ -139,8 +151,7 @@ export async function summarizeRun(
       alerts: speedAlerts,
       deadLetters: await one(sql, `SELECT count(*) FROM deadletter_speed WHERE arrival_time >= ${runStartedAt}`),
       score: truth.known ? score(speedAlerts, truth) : undefined,
-      onFailureBatches: fs.existsSync(dirs.onFailure) ? fs.readdirSync(dirs.onFailure).length : 0,
-      snsMessages: (await readPublished(settings, settings.alertsTopicName)).filter((m) => (JSON.parse(m.message) as { txnIds?: string[] }).txnIds?.[0]?.startsWith(prefix)).length,
+      onFailureBatches: fileCount(dirs.onFailure),
     };
     let stream: RunSummary['stream'];
     if (flink.running) {
@@ -157,6 +168,20 @@ export async function summarizeRun(
     } else {
       stream = { notRunning: flink.reason ?? 'not running' };
     }
+    const delivered = await readDeliveredAlerts(settings);
+    const deliveries = pathDeliveries(delivered, producedAt, prefix, truth.known ? truth : undefined);
+    const finalIds = new Set('notRunning' in stream ? [] : stream.alerts.map((a) => a.alertId));
+    const realTime: RunSummary['realTime'] = {
+      speed: deliveries.speed,
+      stream: {
+        ...deliveries.stream,
+        notConfirmed: 'notRunning' in stream ? [] : delivered
+          .filter((d) => d.alert.detectedBy === 'stream' && d.alert.txnIds[0]?.startsWith(prefix) && !finalIds.has(d.alert.alertId))
+          .map((d) => d.alert.alertId)
+          .filter((id, i, all) => all.indexOf(id) === i),
+      },
+      onFailureBatches: fileCount(dirs.alertsOnFailure),
+    };
     const labels = records.map((r) => r.label.kind);
     return {
       runId,
@@ -185,10 +210,11 @@ export async function summarizeRun(
       },
       speed,
       stream,
+      realTime,
       where: {
         lake: dirs.lake,
-        'speed-layer alerts (SNS stand-in)': dirs.sns,
-        'event source mapping on-failure': dirs.onFailure,
+        'alerts delivered to the SNS topic (both paths)': dirs.sns,
+        'event source mapping on-failure (speed layer, alert notifier)': `${dirs.onFailure}, ${dirs.alertsOnFailure}`,
         'engine and worker logs': dirs.logs,
       },
     };
@@ -196,6 +222,8 @@ export async function summarizeRun(
     sql.close();
   }
 }
+
+const fileCount = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).length : 0);
 
 const pct = (value: number) => `${(value * 100).toFixed(1)} %`;
 
@@ -219,6 +247,29 @@ function scoreLines(name: string, s: Score | undefined, rules: readonly string[]
   ];
 }
 
+const secs = (ms: number | null) => (ms === null ? '-' : `${(ms / 1000).toFixed(2)} s`);
+const latency = (l: LatencyStats) => `p50 ${secs(l.p50Ms)}, p99 ${secs(l.p99Ms)}, max ${secs(l.maxMs)} over ${l.count}`;
+
+function realTimeLines(summary: RunSummary): string[] {
+  const rt = summary.realTime;
+  const line = (name: string, rules: readonly string[], d: PathDeliveries, extra = '') => {
+    const own = d.score ? Object.entries(d.score.perRule).filter(([rule]) => rules.includes(rule)).map(([, r]) => r) : [];
+    const found = own.reduce((n, r) => n + r.truePositives, 0);
+    const incidents = own.reduce((n, r) => n + r.incidents, 0);
+    const alerts = own.reduce((n, r) => n + r.alerts, 0);
+    const quality = d.score ? `precision ${pct(alerts ? found / alerts : 1)}, recall ${pct(incidents ? found / incidents : 1)}; ` : '';
+    const twice = d.deliveredMoreThanOnce.length ? `${d.deliveredMoreThanOnce.length} DELIVERED MORE THAN ONCE (${d.deliveredMoreThanOnce.slice(0, 3).join(', ')})` : 'each delivered once';
+    return `  ${name.padEnd(15)} ${d.alerts} alerts, ${twice}; ${quality}latency ${latency(d.latency)}${extra}`;
+  };
+  const lines = [line('speed layer', PATH_RULES.speed, rt.speed)];
+  if (!('notRunning' in summary.stream)) {
+    const nc = rt.stream.notConfirmed;
+    lines.push(line('stream (Flink)', PATH_RULES.stream, rt.stream, nc.length ? `; ${nc.length} early alerts not confirmed by the final view (${nc.slice(0, 3).join(', ')})` : ''));
+  }
+  if (rt.onFailureBatches) lines.push(`  ${rt.onFailureBatches} alert batches went to the notifier's on-failure destination`);
+  return lines;
+}
+
 export function formatSummary(summary: RunSummary): string {
   const p = summary.produced;
   const lines = [
@@ -228,7 +279,7 @@ export function formatSummary(summary: RunSummary): string {
     '',
     'Counts per layer',
     `  raw archive     ${summary.raw.rows} rows: ${summary.raw.validArchived} of ${summary.expected.raw} valid records (each as often as produced)${summary.raw.validMissing ? `, ${summary.raw.validMissing} MISSING` : ''}, ${summary.raw.otherRows} schema-invalid records its conversion accepts; ${summary.raw.errorRecords} records in errors/raw/`,
-    `  speed layer     ${summary.speed.cardMinuteTxns} txns in ${summary.speed.cardMinuteWindows} card-minutes, ${summary.speed.alerts.length} alerts (${summary.speed.snsMessages} SNS messages), ${summary.speed.deadLetters} dead letters (expected ${summary.expected.malformed}), ${summary.speed.onFailureBatches} batches to on-failure`,
+    `  speed layer     ${summary.speed.cardMinuteTxns} txns in ${summary.speed.cardMinuteWindows} card-minutes, ${summary.speed.alerts.length} alerts, ${summary.speed.deadLetters} dead letters (expected ${summary.expected.malformed}), ${summary.speed.onFailureBatches} batches to on-failure`,
   ];
   if ('notRunning' in summary.stream) {
     lines.push(`  stream (Flink)  not running: ${summary.stream.notRunning}`);
@@ -241,6 +292,8 @@ export function formatSummary(summary: RunSummary): string {
   lines.push('', 'Fraud detection against the ground truth');
   lines.push(...scoreLines('speed layer', summary.speed.score, PATH_RULES.speed));
   if (!('notRunning' in summary.stream)) lines.push(...scoreLines('stream (Flink)', summary.stream.score, PATH_RULES.stream));
+  lines.push('', 'Real-time alerts delivered to subscribers (SNS topic), produce -> delivered');
+  lines.push(...realTimeLines(summary));
   lines.push('', 'Where results live');
   for (const [what, where] of Object.entries(summary.where)) lines.push(`  ${what}: ${where}`);
   lines.push(
@@ -249,6 +302,7 @@ export function formatSummary(summary: RunSummary): string {
     `  npm run sandbox -- query "SELECT rule, count(*) AS alerts FROM views_alerts GROUP BY rule"`,
     `  npm run sandbox -- query "SELECT card_id, sum(txn_count) AS txns, sum(total_amount) AS spend FROM speed_spend_per_card_minute GROUP BY card_id ORDER BY spend DESC LIMIT 5"`,
     `  npm run sandbox -- query "SELECT reason, count(*) FROM deadletter_speed GROUP BY reason"`,
+    `  npm run sandbox -- alerts          (every alert delivered so far; --follow for new ones as they come)`,
     '',
   );
   return lines.join('\n');

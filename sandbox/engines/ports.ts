@@ -12,6 +12,7 @@ export const PORT_FLAGS: Record<keyof SandboxPorts, string> = {
   kinesisTls: '--kinesis-tls-port',
   s3: '--s3-port',
   sns: '--sns-port',
+  dynamodb: '--dynamodb-port',
 };
 
 const ENGINE_OF: Record<keyof SandboxPorts, string> = {
@@ -21,6 +22,7 @@ const ENGINE_OF: Record<keyof SandboxPorts, string> = {
   kinesisTls: 'kinesis-local TLS',
   s3: 's3proxy',
   sns: 'sns',
+  dynamodb: 'dynamodb (dynalite)',
 };
 
 /** The claims for the named ports of the settings. */

@@ -1,4 +1,5 @@
-import type { SandboxSettings } from '../settings';
+import type { PlatformConfig } from '../../lib/config';
+import { alertsLogSettings, type SandboxSettings } from '../settings';
 import { KafkaLog, type KafkaLogOptions } from './kafka';
 import { KinesisLog, type KinesisLogOptions } from './kinesis';
 import type { LocalLog } from './types';
@@ -19,4 +20,14 @@ export function openLog(settings: SandboxSettings, options: KinesisLogOptions & 
       throw new Error(`Unknown log kind: ${String(unknown)}`);
     }
   }
+}
+
+/**
+ * The real-time alerts log on the same engine as the event log (a second kinesis-local stream or Kafka topic).
+ * On Kafka its records carry the broker's append time (LogAppendTime): Flink's Kafka sink stamps a record with
+ * the alert's event time, and the sandbox measures when each alert reached the log. The deployed MSK topic keeps
+ * Kafka's default (CreateTime); no consumer there reads the timestamp.
+ */
+export function openAlertsLog(settings: SandboxSettings, config: Pick<PlatformConfig, 'alerts'>): LocalLog {
+  return openLog(alertsLogSettings(settings, config.alerts), { topicConfig: { 'message.timestamp.type': 'LogAppendTime' } });
 }

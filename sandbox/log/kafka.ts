@@ -30,6 +30,8 @@ import type { LocalLog, LogReader, LogRecord, ProducedRecord } from './types';
 export interface KafkaLogOptions {
   /** How long read()/commit() wait for the reader's consumer to be assigned a partition, and for a fetch. */
   timeoutMs?: number;
+  /** Topic-level configs `ensureCreated` sets on a new topic (e.g. `message.timestamp.type`). */
+  topicConfig?: Record<string, string>;
 }
 
 interface PendingRead {
@@ -223,6 +225,7 @@ export class KafkaLog implements LocalLog {
   readonly admin: Admin;
   readonly topic: string;
   readonly timeoutMs: number;
+  private readonly topicConfig: Record<string, string>;
   private producer: Producer | undefined;
   private connected: Promise<void> | undefined;
   private readonly readers = new Set<KafkaReader>();
@@ -233,6 +236,7 @@ export class KafkaLog implements LocalLog {
   ) {
     this.topic = settings.streamName;
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.topicConfig = options.topicConfig ?? {};
     this.kafka = new Kafka({
       clientId: 'tributary-sandbox',
       brokers: [`127.0.0.1:${settings.ports.kafka}`],
@@ -253,7 +257,14 @@ export class KafkaLog implements LocalLog {
     // createTopics answers false (no error) when the topic exists already.
     await this.admin.createTopics({
       waitForLeaders: true,
-      topics: [{ topic: this.topic, numPartitions: this.settings.shards, replicationFactor: 1 }],
+      topics: [
+        {
+          topic: this.topic,
+          numPartitions: this.settings.shards,
+          replicationFactor: 1,
+          configEntries: Object.entries(this.topicConfig).map(([name, value]) => ({ name, value })),
+        },
+      ],
     });
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {

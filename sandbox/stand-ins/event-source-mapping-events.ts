@@ -196,19 +196,19 @@ export function mskEventFormat(options: MskEventFormatOptions): EventFormat {
 }
 
 /** The sandbox's stand-in ARNs: the speed layer function, its role, and the Kafka "cluster". */
-export function sandboxArns(settings: SandboxSettings) {
+export function sandboxArns(settings: SandboxSettings, functionName = 'tributary-speed-layer') {
   const account = settings.accountId;
   return {
-    functionArn: `arn:aws:lambda:${settings.region}:${account}:function:tributary-speed-layer`,
-    roleArn: `arn:aws:iam::${account}:role/tributary-speed-layer`,
+    functionArn: `arn:aws:lambda:${settings.region}:${account}:function:${functionName}`,
+    roleArn: `arn:aws:iam::${account}:role/${functionName}`,
     clusterArn: `arn:aws:kafka:${settings.region}:${account}:cluster/tributary-sandbox/00000000-0000-0000-0000-000000000000-1`,
     streamArn: streamArn(settings),
   };
 }
 
 /** The event format for the log the settings choose. */
-export function eventFormatFor(settings: SandboxSettings): EventFormat {
-  const arns = sandboxArns(settings);
+export function eventFormatFor(settings: SandboxSettings, functionName?: string): EventFormat {
+  const arns = sandboxArns(settings, functionName);
   if (settings.log === 'kinesis') {
     return kinesisEventFormat({ streamArn: arns.streamArn, region: settings.region, invokeIdentityArn: arns.roleArn });
   }

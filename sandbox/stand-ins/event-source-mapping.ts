@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { PlatformConfig } from '../../lib/config';
 import type { LogReader, LogRecord } from '../log/types';
+import type { LogKind } from '../settings';
 import type { EventFormat, WindowFields } from './event-source-mapping-events';
 
 export * from './event-source-mapping-events';
@@ -84,8 +85,18 @@ export interface EventSourceMappingOptions {
   retryDelayMs?: number;
 }
 
+/**
+ * How long the stand-in pauses after an empty read of a unit. Kinesis: Lambda polls each shard at a base rate of
+ * once per second (with-kinesis.html, "Polling and batching streams"). MSK: Lambda's pollers are Kafka consumers
+ * that keep fetching, the broker holding each fetch until records come; 100 ms stands in for that without
+ * loading the broker with empty reads (each empty read here is a watermark request).
+ */
+export function pollIntervalFor(log: LogKind): number {
+  return log === 'kinesis' ? 1000 : 100;
+}
+
 /** The mapping's settings as lib/stacks/speed-layer-stack.ts deploys them (bisect and partial responses on). */
-export function mappingOptionsFromConfig(speedLayer: PlatformConfig['speedLayer']): EventSourceMappingOptions {
+export function mappingOptionsFromConfig(speedLayer: PlatformConfig['speedLayer'], log: LogKind): EventSourceMappingOptions {
   return {
     batchSize: speedLayer.batchSize,
     maxBatchingWindowSeconds: speedLayer.maxBatchingWindowSeconds,
@@ -96,6 +107,26 @@ export function mappingOptionsFromConfig(speedLayer: PlatformConfig['speedLayer'
     timeoutSeconds: speedLayer.timeoutSeconds,
     bisectBatchOnFunctionError: true,
     reportBatchItemFailures: true,
+    pollIntervalMs: pollIntervalFor(log),
+  };
+}
+
+/**
+ * The alert notifier's mapping as lib/stacks/alerts-stack.ts deploys it: from the start of the alerts log, no
+ * tumbling window, bisect and partial batch responses on.
+ */
+export function notifierMappingOptions(notifier: PlatformConfig['alerts']['notifier'], log: LogKind): EventSourceMappingOptions {
+  return {
+    batchSize: notifier.batchSize,
+    maxBatchingWindowSeconds: notifier.maxBatchingWindowSeconds,
+    retryAttempts: notifier.retryAttempts,
+    maxRecordAgeSeconds: notifier.maxRecordAgeSeconds,
+    tumblingWindowSeconds: 0,
+    startingPosition: 'TRIM_HORIZON',
+    timeoutSeconds: notifier.timeoutSeconds,
+    bisectBatchOnFunctionError: true,
+    reportBatchItemFailures: true,
+    pollIntervalMs: pollIntervalFor(log),
   };
 }
 

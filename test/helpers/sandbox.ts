@@ -23,8 +23,8 @@ export async function freePorts(count: number): Promise<number[]> {
 /** Settings for a sandbox of a test's own: a temporary home and free ports, so it never meets a developer's sandbox. */
 export async function testSettings(prefix: string, overrides: Partial<SandboxSettings> = {}): Promise<SandboxSettings> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
-  const [kafka, kafkaController, kinesis, kinesisTls, s3, sns] = await freePorts(6);
-  return defaultSettings(REPO, { home, ports: { kafka, kafkaController, kinesis, kinesisTls, s3, sns }, ...overrides });
+  const [kafka, kafkaController, kinesis, kinesisTls, s3, sns, dynamodb] = await freePorts(7);
+  return defaultSettings(REPO, { home, ports: { kafka, kafkaController, kinesis, kinesisTls, s3, sns, dynamodb }, ...overrides });
 }
 
 /**

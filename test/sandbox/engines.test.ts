@@ -58,8 +58,8 @@ const timings: Record<string, number> = {};
 
 beforeAll(async () => {
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'tributary-engines-'));
-  const [kafka, kafkaController, kinesis, kinesisTls, s3, sns] = await freePorts(6);
-  settings = defaultSettings(REPO, { home, log: 'kafka', ports: { kafka, kafkaController, kinesis, kinesisTls, s3, sns } });
+  const [kafka, kafkaController, kinesis, kinesisTls, s3, sns, dynamodb] = await freePorts(7);
+  settings = defaultSettings(REPO, { home, log: 'kafka', ports: { kafka, kafkaController, kinesis, kinesisTls, s3, sns, dynamodb } });
   supervisor = new Supervisor(settings, { stopTimeoutMs: 10_000 });
 });
 

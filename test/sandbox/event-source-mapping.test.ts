@@ -9,6 +9,7 @@ import {
   EventSourceMapping,
   kinesisEventFormat,
   mappingOptionsFromConfig,
+  notifierMappingOptions,
   mskEventFormat,
   type EventFormat,
   type EventSourceMappingOptions,
@@ -215,7 +216,7 @@ describe('event shapes', () => {
   });
 
   it('takes the mapping settings from the project config as the speed layer stack deploys them', () => {
-    expect(mappingOptionsFromConfig(defaultConfig.speedLayer)).toEqual({
+    expect(mappingOptionsFromConfig(defaultConfig.speedLayer, 'kinesis')).toEqual({
       batchSize: defaultConfig.speedLayer.batchSize,
       maxBatchingWindowSeconds: defaultConfig.speedLayer.maxBatchingWindowSeconds,
       retryAttempts: defaultConfig.speedLayer.retryAttempts,
@@ -225,6 +226,25 @@ describe('event shapes', () => {
       timeoutSeconds: defaultConfig.speedLayer.timeoutSeconds,
       bisectBatchOnFunctionError: true,
       reportBatchItemFailures: true,
+      // Kinesis: Lambda polls each shard once per second; MSK pollers keep fetching.
+      pollIntervalMs: 1000,
+    });
+    expect(mappingOptionsFromConfig(defaultConfig.speedLayer, 'kafka').pollIntervalMs).toBe(100);
+  });
+
+  it('takes the alert notifier\'s mapping from the project config as the alerts stack deploys it', () => {
+    const notifier = defaultConfig.alerts.notifier;
+    expect(notifierMappingOptions(notifier, 'kafka')).toEqual({
+      batchSize: notifier.batchSize,
+      maxBatchingWindowSeconds: notifier.maxBatchingWindowSeconds,
+      retryAttempts: notifier.retryAttempts,
+      maxRecordAgeSeconds: notifier.maxRecordAgeSeconds,
+      tumblingWindowSeconds: 0,
+      startingPosition: 'TRIM_HORIZON',
+      timeoutSeconds: notifier.timeoutSeconds,
+      bisectBatchOnFunctionError: true,
+      reportBatchItemFailures: true,
+      pollIntervalMs: 100,
     });
   });
 });

@@ -29,8 +29,8 @@ const timings: Record<string, number> = {};
 
 beforeAll(async () => {
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'tributary-log-'));
-  const [kafka, kafkaController, kinesis, kinesisTls, s3, sns] = await freePorts(6);
-  base = defaultSettings(REPO, { home, shards: 3, ports: { kafka, kafkaController, kinesis, kinesisTls, s3, sns } });
+  const [kafka, kafkaController, kinesis, kinesisTls, s3, sns, dynamodb] = await freePorts(7);
+  base = defaultSettings(REPO, { home, shards: 3, ports: { kafka, kafkaController, kinesis, kinesisTls, s3, sns, dynamodb } });
   supervisor = new Supervisor(base, { stopTimeoutMs: 10_000 });
   const began = Date.now();
   await Promise.all([startKafka(supervisor, base), startKinesis(supervisor, base)]);
