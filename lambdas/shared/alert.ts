@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SourceRecord } from './source-record';
+import { parseJsonRecord, type SourceRecord } from './source-record';
 
 /**
  * The alert record (docs/reference-product.md, "The alert record") as it travels on the alerts log: the value
@@ -38,25 +38,11 @@ export type AlertValidation =
   | { valid: true; alert: AlertRecord }
   | { valid: false; reason: 'undecodable' | 'bad_json' | 'schema_violation'; detail: string; errors: Array<{ path: string; message: string }> };
 
-// fatal: invalid UTF-8 is a decode error, not silently replaced by U+FFFD.
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 /** Decode, parse and validate one alerts-log record, saying precisely why when it is not an alert. Unknown fields are dropped. */
 export function validateAlertRecord(record: SourceRecord): AlertValidation {
-  if (record.decodeError !== undefined) return { valid: false, reason: 'undecodable', detail: record.decodeError, errors: [] };
-  let text: string;
-  try {
-    text = utf8.decode(record.data);
-  } catch {
-    return { valid: false, reason: 'undecodable', detail: 'data is not valid UTF-8', errors: [] };
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    return { valid: false, reason: 'bad_json', detail: (error as Error).message, errors: [] };
-  }
-  const result = alertRecordSchema.safeParse(parsed);
+  const json = parseJsonRecord(record);
+  if (!json.ok) return { valid: false, reason: json.reason, detail: json.detail, errors: [] };
+  const result = alertRecordSchema.safeParse(json.parsed);
   if (result.success) return { valid: true, alert: result.data };
   // JSON Pointers, as the transactions' dead letters have them.
   const errors = result.error.issues.map((issue) => ({ path: issue.path.map((p) => `/${String(p)}`).join(''), message: issue.message }));

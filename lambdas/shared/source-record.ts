@@ -59,3 +59,24 @@ export function orderedUnits(records: readonly SourceRecord[]): SourceRecord[][]
   }
   return [...units.values()];
 }
+
+// fatal: invalid UTF-8 is a decode error, not silently replaced by U+FFFD.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A record's data as JSON, or precisely why it is not: what every validator of a log record does first. */
+export function parseJsonRecord(
+  record: SourceRecord,
+): { ok: true; parsed: unknown } | { ok: false; reason: 'undecodable' | 'bad_json'; detail: string } {
+  if (record.decodeError !== undefined) return { ok: false, reason: 'undecodable', detail: record.decodeError };
+  let text: string;
+  try {
+    text = utf8.decode(record.data);
+  } catch {
+    return { ok: false, reason: 'undecodable', detail: 'data is not valid UTF-8' };
+  }
+  try {
+    return { ok: true, parsed: JSON.parse(text) };
+  } catch (error) {
+    return { ok: false, reason: 'bad_json', detail: (error as Error).message };
+  }
+}

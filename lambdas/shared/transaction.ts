@@ -1,6 +1,6 @@
 import Ajv2020, { type ErrorObject } from 'ajv/dist/2020';
 import transactionSchema from '../../schemas/transaction.schema.json';
-import type { SourceRecord } from './source-record';
+import { parseJsonRecord, type SourceRecord } from './source-record';
 
 /** The `Transaction` event; schemas/transaction.schema.json is the source of truth (a test keeps the two in step). */
 export interface Transaction {
@@ -39,9 +39,6 @@ const ajv = new Ajv2020({
 ajv.addKeyword({ keyword: 'x-glue-type', schemaType: 'string' });
 const validateSchema = ajv.compile<Transaction>(transactionSchema);
 
-// fatal: invalid UTF-8 is a decode error, not silently replaced by U+FFFD.
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 function describe(error: ErrorObject): SchemaError {
   const params = error.params as Record<string, unknown>;
   // ajv's message already names a missing property, but not an extra property or the allowed values.
@@ -52,21 +49,9 @@ function describe(error: ErrorObject): SchemaError {
 
 /** Decode, parse and validate one record's payload, saying precisely why when it is not a Transaction. */
 export function validateTransaction(record: SourceRecord): ValidationResult {
-  if (record.decodeError !== undefined) {
-    return { valid: false, reason: 'undecodable', detail: record.decodeError, errors: [] };
-  }
-  let text: string;
-  try {
-    text = utf8.decode(record.data);
-  } catch {
-    return { valid: false, reason: 'undecodable', detail: 'data is not valid UTF-8', errors: [] };
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    return { valid: false, reason: 'bad_json', detail: (error as Error).message, errors: [] };
-  }
+  const json = parseJsonRecord(record);
+  if (!json.ok) return { valid: false, reason: json.reason, detail: json.detail, errors: [] };
+  const parsed = json.parsed;
   if (!validateSchema(parsed)) {
     const errors = (validateSchema.errors ?? []).map(describe);
     const detail = errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ');
