@@ -3,6 +3,7 @@ package dev.tributary.flink;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tributary.flink.io.TransactionJson;
+import dev.tributary.flink.model.ParsedRecord;
 import dev.tributary.flink.model.Transaction;
 import dev.tributary.flink.rules.CardRules;
 import dev.tributary.flink.testing.JobHarness;
@@ -23,9 +24,9 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
@@ -47,7 +48,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The speculative alerts at parallelism 4, against the final ones. When each card's transactions arrive
  * in event-time order (as on the event log, which is keyed by card), the job must keep that order up to
- * the rules, so every alert sent to the alerts log on arrival is one the final evaluation confirms.
+ * the rules, so every alert sent to the alerts log on arrival is one the final evaluation confirms. When
+ * a card's transaction really does arrive out of order and breaks an already fired pattern, the
+ * speculative alert is counted and logged as not confirmed as soon as the final evaluation has passed
+ * the transaction that breaks it, and the final alert reaches the log exactly once.
  */
 class CardOrderTest {
     static final int PARALLELISM = 4;
@@ -90,6 +94,7 @@ class CardOrderTest {
     void clear() {
         LOG.clear();
         RULES_LOG_LINES.clear();
+        HoldUntilLogged.reset(null, null);
     }
 
     @Test
@@ -116,6 +121,33 @@ class CardOrderTest {
         assertThat(onLog.values()).as("each id sent once (no failure in this run)").allMatch(n -> n == 1);
         assertThat(notConfirmed).as(CardRules.NOT_CONFIRMED_METRIC).isZero();
         assertThat(RULES_LOG_LINES).as("nothing logged as not confirmed").isEmpty();
+    }
+
+    @Test
+    void anOutOfOrderTransactionThatBreaksAFiredPairIsCountedWhenTheFinalEvaluationPassesIt() throws Exception {
+        List<Transaction> arrival = new ArrayList<>();
+        arrival.add(txn("u1", "hop", "10.00", "GB", 0));
+        arrival.add(txn("u2", "hop", "10.00", "FR", 60_000));     // speculative R2, window 0 s
+        arrival.add(txn("ux", "hop", "10.00", "GB", 40_000));     // late but allowed: ux -> u2 is the final pair
+        arrival.add(txn("m", "other", "1.00", "GB", 100_000));    // watermark 95 s, rules' (lagged) 65 s
+        arrival.add(txn("n", "other", "1.00", "GB", 101_000));    // held until the WARN line is out
+        arrival.add(txn("z", "last", "1.00", "GB", 3 * 3_600_000L));
+        String unconfirmed = "R2:hop:" + T;
+        String confirmed = "R2:hop:" + (T + 40_000);
+        HoldUntilLogged.reset("n", unconfirmed);
+
+        JobExecutionResult result = run(arrival, workDir.resolve("lake"));
+
+        assertThat(HoldUntilLogged.seenWhileHeld).as("the unconfirmed alert was logged while the input was held "
+                + "at 101 s, i.e. when the rules' watermark passed the breaking transaction (40 s), not only once "
+                + "it passed the pair's window start + 5 min").isTrue();
+        assertThat(RULES_LOG_LINES).as("one WARN line, naming the alert id")
+                .singleElement().asString().startsWith("WARN").contains(unconfirmed).contains("u1,u2");
+        assertThat(notConfirmed(result)).as(CardRules.NOT_CONFIRMED_METRIC).isEqualTo(1);
+        assertThat(alertIds(LakeReader.rows(workDir.resolve("lake"), "alerts")))
+                .isEqualTo(ReferenceModel.alertIds(arrival)).containsExactly(confirmed);
+        assertThat(countsById()).as("the speculative alert stays on the log; the final one is sent exactly once")
+                .isEqualTo(Map.of(unconfirmed, 1L, confirmed, 1L));
     }
 
     /**
@@ -156,7 +188,7 @@ class CardOrderTest {
         Files.write(input, arrival.stream().map(TransactionJson::write).toList());
         Path profiles = workDir.resolve("profiles.csv");
         Files.write(profiles, List.of("card_id,segment,home_country,risk_tier"));
-        return JobHarness.run(JobHarness.fileJob(input, lake, profiles), PARALLELISM, UnaryOperator.identity(),
+        return JobHarness.run(JobHarness.fileJob(input, lake, profiles), PARALLELISM, HoldUntilLogged::splice,
                 rules -> rules.getSideOutput(CardRules.ALERTS_LOG).sinkTo(new CollectLog()).name("collect log"));
     }
 
@@ -201,6 +233,41 @@ class CardOrderTest {
                 @Override
                 public void close() {}
             };
+        }
+    }
+
+    /**
+     * Spliced after the (single) file reader: holds the input at transaction {@code holdAt} (the watermark
+     * of the transactions before it is out) until CardRules has logged a line naming {@code alertId}, at most
+     * {@link #PATIENCE_MS}.
+     */
+    static final class HoldUntilLogged implements MapFunction<ParsedRecord, ParsedRecord> {
+        static final long PATIENCE_MS = 15_000;
+        static volatile String holdAt;
+        static volatile String alertId;
+        static volatile boolean seenWhileHeld;
+
+        static void reset(String holdAtTxn, String awaitedAlertId) {
+            holdAt = holdAtTxn;
+            alertId = awaitedAlertId;
+            seenWhileHeld = false;
+        }
+
+        static org.apache.flink.streaming.api.datastream.DataStream<ParsedRecord> splice(
+                org.apache.flink.streaming.api.datastream.DataStream<ParsedRecord> records) {
+            return records.map(new HoldUntilLogged()).setParallelism(records.getParallelism()).uid("test-hold");
+        }
+
+        @Override
+        public ParsedRecord map(ParsedRecord record) throws Exception {
+            if (holdAt != null && record.isValid() && record.transaction.txnId.equals(holdAt)) {
+                long deadline = System.nanoTime() + PATIENCE_MS * 1_000_000;
+                while (System.nanoTime() < deadline && !seenWhileHeld) {
+                    seenWhileHeld = RULES_LOG_LINES.stream().anyMatch(line -> line.contains(alertId));
+                    Thread.sleep(10);
+                }
+            }
+            return record;
         }
     }
 }
