@@ -51,7 +51,7 @@ import org.slf4j.LoggerFactory;
  * enrich, aggregate the spend views, detect R1-R3, and write every view to the lake.
  *
  * <pre>
- * source ─► route ─► dedupe(txnId) ─► late router ─┬─► enrich ─────────────────► enriched_transactions
+ * source ─► route ─► dedupe(card) ─► late router ──┬─► enrich ─────────────────► enriched_transactions
  *   │ rejected                           │ late     ├─► windows (card, customer) ─► 4 spend views
  *   ▼                                    ▼          └─► watermark lag ─► keyBy card ─► R1-R3 ─┬─ final ─────► alerts view
  * dead_letter                       late_events ◄─── behind-watermark events ◄─────────────────┤
@@ -67,6 +67,12 @@ public final class TributaryStreamJob {
      * latency (not 0, which sends every record in its own buffer).
      */
     public static final Duration ALERT_PATH_BUFFER_TIMEOUT = Duration.ofMillis(10);
+
+    /**
+     * The dedupe operator's uid (before the version suffix). It was {@code dedupe} while the state was a flag
+     * keyed by txnId; keyed by card its state is a map of txnIds, which an old snapshot cannot fill.
+     */
+    public static final String DEDUPE_UID = "dedupe-by-card";
 
     private TributaryStreamJob() {}
 
@@ -121,8 +127,11 @@ public final class TributaryStreamJob {
         return events.uid(settings.lake().versioned("source"));
     }
 
-    /** Everything after the source. */
-    public static void attach(JobSettings settings, DataStream<ParsedRecord> records) {
+    /**
+     * Everything after the source. Returns the rules operator: its main output is the alerts view, its
+     * side output {@link CardRules#ALERTS_LOG} what goes to the alerts log (tests tap it).
+     */
+    public static SingleOutputStreamOperator<Alert> attach(JobSettings settings, DataStream<ParsedRecord> records) {
         JobSettings.Lake lake = settings.lake();
         Duration lateness = settings.eventTime().allowedLateness();
 
@@ -134,9 +143,15 @@ public final class TributaryStreamJob {
                 .uid(lake.versioned("route")).name("route rejected records");
         write(accepted.getSideOutput(RecordRouter.DEAD_LETTER), Views.DEAD_LETTER, lake);
 
+        // Keyed by card, so each card's transactions keep their log order (one partition or shard per card)
+        // over one path up to the rules: dedupe, late router and watermark lag chain, and the rules' keyBy
+        // by the same key sends a card from one subtask to one subtask over one channel. Keyed by txnId, a
+        // card's transactions crossed different subtasks and could reach the rules out of order, making
+        // speculative alerts that the final evaluation does not confirm.
         SingleOutputStreamOperator<Transaction> onTime = accepted
-                .keyBy(txn -> txn.txnId)
-                .process(new Deduplicator(settings.dedupeTtl())).uid(lake.versioned("dedupe")).name("dedupe by txnId")
+                .keyBy(txn -> txn.cardId)
+                .process(new Deduplicator(settings.dedupeTtl())).uid(lake.versioned(DEDUPE_UID))
+                .name("dedupe by txnId, per card")
                 .process(new LateEventRouter(lateness)).uid(lake.versioned("late-router")).name("route late events");
 
         write(onTime.map(new ProfileEnricher(settings.profilesPath())).uid(lake.versioned("enrich"))
@@ -177,6 +192,7 @@ public final class TributaryStreamJob {
 
         write(onTime.getSideOutput(LateEventRouter.LATE).union(alerts.getSideOutput(lateForRules)),
                 Views.LATE_EVENTS, lake);
+        return alerts;
     }
 
     /** A spend window that emits one final row per window, after the allowed lateness. */

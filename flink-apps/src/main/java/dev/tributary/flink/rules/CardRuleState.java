@@ -113,6 +113,42 @@ public final class CardRuleState {
     }
 
     /**
+     * Whether the final evaluation, in this state after every transaction of the card up to event time
+     * {@code through}, can no longer raise the alert {@code alertId}: usually well before
+     * {@link #decidedAt}, as soon as the state has moved past the alert's window start.
+     * <ul>
+     *   <li>R2 (window start: the predecessor's event time): once {@code previous} is later than the
+     *       window start, every later transaction's predecessor is too.</li>
+     *   <li>R1 (window start: the burst's first event time): once the scan has moved past the window
+     *       start (no large transaction kept, or the first one kept is later), it never comes back.</li>
+     *   <li>R3 (window start: its own event time): once {@code through} has reached it.</li>
+     * </ul>
+     */
+    public boolean hasDecided(String alertId, long through) {
+        String rule = ruleOf(alertId);
+        long windowStart = windowStartOf(alertId);
+        if (through < windowStart) {
+            return false;
+        }
+        return switch (rule) {
+            case BURST -> burst.isEmpty() || burst.get(0).eventTime > windowStart;
+            case COUNTRY_HOP -> previous != null && previous.eventTime > windowStart;
+            case SPIKE -> true;
+            default -> throw new IllegalArgumentException("unknown rule " + rule);
+        };
+    }
+
+    /** The rule of an alert id ({@code rule:cardId:windowStart}). */
+    static String ruleOf(String alertId) {
+        return alertId.substring(0, alertId.indexOf(':'));
+    }
+
+    /** The window start of an alert id ({@code rule:cardId:windowStart}). */
+    static long windowStartOf(String alertId) {
+        return Long.parseLong(alertId.substring(alertId.lastIndexOf(':') + 1));
+    }
+
+    /**
      * The last event time at which the final evaluation could still raise an alert with this id:
      * every transaction of an alert lies within its rule's window after {@code windowStart}, so once
      * the final evaluation has passed this time, an id it has not raised it never will.

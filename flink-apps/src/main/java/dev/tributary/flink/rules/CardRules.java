@@ -36,9 +36,12 @@ import org.slf4j.LoggerFactory;
  *       was not sent yet goes at once to {@link #ALERTS_LOG}. An alert thus fires on the transaction
  *       that completes its pattern, also when that one arrived out of order.</li>
  *   <li><b>Finalization.</b> A final alert not sent yet is sent to the log then. Once the final
- *       evaluation has passed {@link CardRuleState#decidedAt} of a sent alert that it did not raise
- *       (an out-of-order transaction landed inside an already fired pattern), that alert is counted
- *       in the metric {@value #NOT_CONFIRMED_METRIC} and logged. It is not withdrawn.</li>
+ *       evaluation has decided a sent alert that it did not raise (an out-of-order transaction landed
+ *       inside an already fired pattern), that alert is counted in the metric
+ *       {@value #NOT_CONFIRMED_METRIC} and logged (WARN, with its id). It is decided as soon as the final
+ *       state has moved past its window start ({@link CardRuleState#hasDecided}; for R2 once the final
+ *       evaluation has taken a transaction after the pair's first), at the latest when the lagged
+ *       watermark passes {@link CardRuleState#decidedAt}. It is not withdrawn.</li>
  * </ul>
  * A transaction at or behind this operator's watermark goes to {@code late}, as the late router's
  * construction ensures never happens.
@@ -107,9 +110,10 @@ public class CardRules extends KeyedProcessFunction<String, Transaction, Alert> 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Alert> out) throws Exception {
         List<Transaction> due = pendingByEventTime.get(timestamp);
+        CardRuleState state = null;
         if (due != null) {
             pendingByEventTime.remove(timestamp);
-            CardRuleState state = finalState();
+            state = finalState();
             List<Alert> found = state.advanceInOrder(due, ctx.timerService().currentProcessingTime());
             burst.update(state.burst());
             previous.update(state.previous());
@@ -118,7 +122,7 @@ public class CardRules extends KeyedProcessFunction<String, Transaction, Alert> 
                 out.collect(confirm(alert, ctx));
             }
         }
-        decide(timestamp);
+        decide(timestamp, state);
     }
 
     /** A final alert: sent to the log now if speculation did not, and as the view row with its first detection time. */
@@ -142,21 +146,27 @@ public class CardRules extends KeyedProcessFunction<String, Transaction, Alert> 
         ctx.timerService().registerEventTimeTimer(sent.decidedAt);
     }
 
-    /** Forgets the sent alerts the final evaluation has decided by {@code eventTime}, counting the unconfirmed. */
-    private void decide(long eventTime) throws Exception {
+    /**
+     * Forgets the sent alerts the final evaluation has decided, now that it has taken every transaction up to
+     * {@code eventTime} ({@code state}: the final state then, or null to read it), counting and logging the
+     * unconfirmed. An alert is decided as soon as the final state has moved past its window start
+     * ({@link CardRuleState#hasDecided}), at the latest at {@link CardRuleState#decidedAt} (a timer).
+     */
+    private void decide(long eventTime, CardRuleState state) throws Exception {
         if (emitted.isEmpty()) {
             return;
         }
+        CardRuleState decider = state == null ? finalState() : state;
         Iterator<Map.Entry<String, EmittedAlert>> entries = emitted.iterator();
         while (entries.hasNext()) {
             Map.Entry<String, EmittedAlert> entry = entries.next();
             EmittedAlert sent = entry.getValue();
-            if (sent.decidedAt <= eventTime) {
+            if (sent.decidedAt <= eventTime || decider.hasDecided(entry.getKey(), eventTime)) {
                 if (!sent.confirmed) {
                     notConfirmed.inc();
                     LOG.warn("Alert {} (transactions {}) was sent to the alerts log on arrival but the final "
-                            + "evaluation in event-time order did not confirm it; it stays on the log",
-                            entry.getKey(), sent.txnIds);
+                            + "evaluation in event-time order did not confirm it (decided at event time {}); it "
+                            + "stays on the log", entry.getKey(), sent.txnIds, eventTime);
                 }
                 entries.remove();
             }

@@ -4,8 +4,9 @@ import dev.tributary.flink.views.Rows.Alert;
 
 /**
  * An alert already sent to the alerts log, kept (keyed state of {@link CardRules}) until the final
- * evaluation has passed {@code decidedAt}: so no id is sent twice, the view row carries the time it
- * was first detected, and one the final evaluation never raised is counted. A Flink POJO.
+ * evaluation has decided it ({@link CardRuleState#hasDecided}, at the latest at {@code decidedAt}): so
+ * no id is sent twice, the view row carries the time it was first detected, and one the final
+ * evaluation never raised is counted. A Flink POJO.
  */
 public class EmittedAlert {
     public long detectedAt;

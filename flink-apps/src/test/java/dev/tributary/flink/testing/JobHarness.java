@@ -4,16 +4,19 @@ import dev.tributary.flink.TributaryStreamJob;
 import dev.tributary.flink.config.JobProperties;
 import dev.tributary.flink.config.JobSettings;
 import dev.tributary.flink.model.ParsedRecord;
+import dev.tributary.flink.views.Rows.Alert;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -30,10 +33,15 @@ public final class JobHarness {
 
     /** The test MiniCluster with extra cluster configuration (e.g. a metric reporter). */
     public static MiniClusterExtension miniCluster(Configuration configuration) {
+        return miniCluster(configuration, PARALLELISM);
+    }
+
+    /** The test MiniCluster with {@code slots} slots, for a job of that parallelism. */
+    public static MiniClusterExtension miniCluster(Configuration configuration, int slots) {
         return new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
                 .setConfiguration(configuration)
                 .setNumberTaskManagers(1)
-                .setNumberSlotsPerTaskManager(PARALLELISM)
+                .setNumberSlotsPerTaskManager(slots)
                 .build());
     }
 
@@ -78,6 +86,21 @@ public final class JobHarness {
         StreamExecutionEnvironment env = environment(checkpointMillis);
         JobSettings settings = build(env, groups, between);
         return env.executeAsync("test " + settings.lake().versioned("tributary-stream"));
+    }
+
+    /**
+     * Runs the job at {@code parallelism} (the MiniCluster needs as many slots) to the end of its bounded
+     * input, with {@code between} spliced in after the source and {@code tap} given the rules operator (main output: the alerts view; side output
+     * {@code CardRules.ALERTS_LOG}: the alerts log), e.g. to collect what the log receives.
+     */
+    public static JobExecutionResult run(Map<String, Properties> groups, int parallelism,
+                                         UnaryOperator<DataStream<ParsedRecord>> between,
+                                         Consumer<SingleOutputStreamOperator<Alert>> tap) throws Exception {
+        StreamExecutionEnvironment env = environment(500);
+        env.setParallelism(parallelism);
+        JobSettings settings = JobSettings.read(new JobProperties(groups));
+        tap.accept(TributaryStreamJob.attach(settings, between.apply(TributaryStreamJob.readEvents(env, settings))));
+        return env.execute("test " + settings.lake().versioned("tributary-stream"));
     }
 
     private static JobSettings build(StreamExecutionEnvironment env, Map<String, Properties> groups,
