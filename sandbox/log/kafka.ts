@@ -254,9 +254,11 @@ export class KafkaLog implements LocalLog {
 
   async ensureCreated(): Promise<void> {
     await this.connect();
-    // createTopics answers false (no error) when the topic exists already.
+    // createTopics answers false (no error) when the topic exists already. Not `waitForLeaders`: kafkajs then
+    // retries only LEADER_NOT_AVAILABLE, and a loaded broker answers UNKNOWN_TOPIC_OR_PARTITION for a moment after
+    // the create (tulios/kafkajs#815); the loop below waits for every partition's leader instead.
     await this.admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: [
         {
           topic: this.topic,
@@ -268,9 +270,12 @@ export class KafkaLog implements LocalLog {
     });
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {
-      const partitions = await this.partitions().catch(() => []);
-      if (partitions.length > 0) return;
-      if (Date.now() > deadline) throw new Error(`Topic ${this.topic} has no partitions after ${this.timeoutMs} ms`);
+      const partitions = await this.admin
+        .fetchTopicMetadata({ topics: [this.topic] })
+        .then((m) => m.topics[0].partitions)
+        .catch(() => []);
+      if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) return;
+      if (Date.now() > deadline) throw new Error(`Topic ${this.topic} has no leader for every partition after ${this.timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
