@@ -256,7 +256,7 @@ export class KafkaLog implements LocalLog {
     await this.connect();
     // createTopics answers false (no error) when the topic exists already. Not `waitForLeaders`: kafkajs then
     // retries only LEADER_NOT_AVAILABLE, and a loaded broker answers UNKNOWN_TOPIC_OR_PARTITION for a moment after
-    // the create (tulios/kafkajs#815); the loop below waits for every partition's leader instead.
+    // the create (tulios/kafkajs#815); the loop below waits until every partition's leader serves it instead.
     await this.admin.createTopics({
       waitForLeaders: false,
       topics: [
@@ -274,7 +274,12 @@ export class KafkaLog implements LocalLog {
         .fetchTopicMetadata({ topics: [this.topic] })
         .then((m) => m.topics[0].partitions)
         .catch(() => []);
-      if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) return;
+      // A leader in the metadata may not serve the partition yet; ListOffsets goes to each leader and answers
+      // only once it does.
+      if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) {
+        const served = await this.admin.fetchTopicOffsets(this.topic).then((o) => o.length === partitions.length, () => false);
+        if (served) return;
+      }
       if (Date.now() > deadline) throw new Error(`Topic ${this.topic} has no leader for every partition after ${this.timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

@@ -8,6 +8,7 @@ import { kafkaAlertsLog } from '../../lambdas/speed-layer/alerts-log';
 import { createSpeedLayerHandler } from '../../lambdas/speed-layer/handler';
 import type { Alert } from '../../lambdas/speed-layer/rules';
 import { Supervisor, kafkaBootstrap, startKafka } from '../../sandbox/engines';
+import { KafkaLog } from '../../sandbox/log';
 import type { SandboxSettings } from '../../sandbox/settings';
 import { testSettings } from '../helpers/sandbox';
 import { ALERTS_TOPIC, alertRecord, mskEvent, T0, txn, VALID_ENV } from './fixtures';
@@ -31,8 +32,18 @@ beforeAll(async () => {
   kafka = new Kafka({ clientId: 'alerts-log-test', brokers: [kafkaBootstrap(settings)], logLevel: logLevel.NOTHING });
   admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: ALERTS_TOPIC, numPartitions: 3 }], waitForLeaders: true });
+  await createTopic(ALERTS_TOPIC, 3);
 }, 180_000);
+
+/** Created as the sandbox creates its topics: waiting for every partition's leader (kafkajs' own wait is flaky under load). */
+async function createTopic(topic: string, partitions: number): Promise<void> {
+  const log = new KafkaLog({ ...settings, streamName: topic, shards: partitions });
+  try {
+    await log.ensureCreated();
+  } finally {
+    await log.close();
+  }
+}
 
 afterAll(async () => {
   await admin?.disconnect();
@@ -48,7 +59,8 @@ async function readTopic(topic: string, expected: number): Promise<Array<{ parti
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${seen.length} of ${expected} records`)), 30_000);
+      // Generous: a consumer group's first join on a loaded 2-core machine can take tens of seconds.
+      const timer = setTimeout(() => reject(new Error(`read ${seen.length} of ${expected} records`)), 90_000);
       void consumer.run({
         eachMessage: async ({ partition, message }) => {
           seen.push({ partition, offset: Number(message.offset), key: message.key!.toString('utf8'), value: JSON.parse(message.value!.toString('utf8')) });
@@ -86,7 +98,7 @@ test('appends each alert keyed by its card, the alert JSON as value, with one pr
   const cardA = records.filter((r) => r.key === 'card-a');
   expect(new Set(cardA.map((r) => r.partition)).size).toBe(1);
   expect(cardA.map((r) => r.value.windowStart)).toEqual([T0, T0 + 60_000]);
-}, 60_000);
+}, 120_000);
 
 test('rejects when the broker refuses the append, and connects afresh on the next one', async () => {
   const log = kafkaAlertsLog({
@@ -106,7 +118,7 @@ test('the speed layer on MSK events appends the alert it finds to the topic befo
   s3Mock.reset();
   s3Mock.on(PutObjectCommand).resolves({});
   const topic = 'speed-alerts';
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  await createTopic(topic, 1);
   const metrics = new Metrics({ namespace: 'Test', serviceName: 'speed-layer' });
   jest.spyOn(metrics, 'publishStoredMetrics').mockReturnValue(metrics);
   const alertsLog = kafkaAlertsLog({ brokers: [kafkaBootstrap(settings)], topic, auth: 'none', kafka: QUIET });
