@@ -250,9 +250,16 @@ interface AlertPathLatency {
   /** The same incidents, split into hops from the alert's own `detectedAt` (the path's clock; same machine). */
   hops: { produceToDetected: Stats; detectedToLog: Stats; logToDelivered: Stats };
   expected: number;
-  /** Distinct alerts of this run delivered for this path that match no incident of the path's rules (by alertId). */
-  deliveredNotInGroundTruth: string[];
-  /** Alert ids of this run delivered more than once for this path (pathDeliveries): must be empty. */
+  /**
+   * Distinct alerts delivered for this path with a transaction of this phase that match no incident of the path's rules (by alertId),
+   * with the incident of the same rule and card if there is one (and how far apart the window starts are).
+   */
+  deliveredNotInGroundTruth: Array<{ alertId: string; txnsAllOfThisPhase: boolean; sameRuleAndCardIncident: string | null; windowStartDeltaMs: number | null }>;
+  /** Incidents with no delivered alert for this path. */
+  missingIncidents: Array<{ alertId: string; rule: string; onLog: boolean }>;
+  /** The slowest incidents (produce -> delivered) and their hops, ms. */
+  slowest: Array<{ alertId: string; rule: string; deliveredMs: number; produceToDetectedMs: number; detectedToLogMs: number | null; logToDeliveredMs: number | null }>;
+  /** Alert ids delivered more than once for this path in the sandbox so far (pathDeliveries over every delivered alert): must be empty. */
   deliveredMoreThanOnce: string[];
   /** Alert records of this run on the alerts log more than once for this path (the writers are at-least-once; the notifier dedupes). */
   onLogMoreThanOnce: number;
@@ -357,6 +364,45 @@ async function measureLatency(sandbox: Sandbox, rate: number, firstMarker: numbe
   const { settings } = sandbox;
   const lake = sandboxDirs(settings).lake;
   const loadAtStart = loadavg()[0];
+  const pollErrors = { speed: 0, baseline: 0, alerts: 0, lastError: '' };
+  const noted = (kind: 'speed' | 'baseline' | 'alerts', error: unknown) => {
+    pollErrors[kind] += 1;
+    pollErrors.lastError = `${kind}: ${(error as Error).message ?? String(error)}`.slice(0, 300);
+  };
+  let stop = false;
+  const seenBaseline = new Map<string, number>();
+  const baselineAfter = new Map<string, string | undefined>();
+  // Baseline: a bare reader of the log, polling every unit. It starts before the warm-up, after what an earlier phase
+  // read (its committed positions), so it has nothing to catch up on once the measured records come.
+  const baselineLog = openLog(settings);
+  current!.baselineLog = baselineLog;
+  const reader: LogReader = baselineLog.reader('bench-baseline');
+  const units = await reader.units();
+  const baselinePoll = Promise.all(
+    units.map(async (unit) => {
+      let after = await reader.committed(unit);
+      baselineAfter.set(unit, after);
+      while (!stop) {
+        let got;
+        try {
+          got = await reader.read(unit, after, 1000);
+        } catch (error) {
+          noted('baseline', error);
+          await sleep(PARAMS.baselineIdlePollMs[settings.log]);
+          continue;
+        }
+        const at = Date.now();
+        if (got.length === 0) {
+          await sleep(PARAMS.baselineIdlePollMs[settings.log]);
+          continue;
+        }
+        after = got[got.length - 1].position;
+        baselineAfter.set(unit, after);
+        for (const record of got) if (record.key.startsWith(MARKER_PREFIX) && !seenBaseline.has(record.key)) seenBaseline.set(record.key, at);
+      }
+    }),
+  );
+
   const warm = await warmUp(sandbox, rate, say);
   const workload = makeWorkload({ rate, durationSeconds: PARAMS.latencyDurationSeconds, seed: PARAMS.seed, startTime: Date.now() }, config) as GeneratedWorkload;
   if (JSON.stringify(workload.groundTruth.cards) !== JSON.stringify(cards)) throw new Error('the workload has other cards than the profiles loaded');
@@ -371,17 +417,10 @@ async function measureLatency(sandbox: Sandbox, rate: number, firstMarker: numbe
   const incidentAccepted = new Map<string, number>(); // incidentId -> acceptance of its last record
   const producedAt = new ProducedAt(); // txnId -> acceptance, for pathDeliveries
   const seenSpeedView = new Map<string, number>();
-  const seenBaseline = new Map<string, number>();
-  let stop = false;
 
   // Speed view: list the folder every 100 ms, read each new file once (files from before this phase are skipped).
   const viewWatcher = new FolderWatcher(path.join(lake, 'speed', 'spend_per_card_minute'));
   for (const name of viewWatcher.pending()) viewWatcher.markDone(name);
-  const pollErrors = { speed: 0, baseline: 0, alerts: 0, lastError: '' };
-  const noted = (kind: 'speed' | 'baseline' | 'alerts', error: unknown) => {
-    pollErrors[kind] += 1;
-    pollErrors.lastError = `${kind}: ${(error as Error).message ?? String(error)}`.slice(0, 300);
-  };
   const speedPoll = (async () => {
     while (!stop) {
       const at = Date.now();
@@ -412,34 +451,6 @@ async function measureLatency(sandbox: Sandbox, rate: number, firstMarker: numbe
     }
   }
 
-  // Baseline: a bare reader of the log, polling every unit (it reads what came before quickly, during the marker warm-up).
-  const baselineLog = openLog(settings);
-  current!.baselineLog = baselineLog;
-  const reader: LogReader = baselineLog.reader('bench-baseline');
-  const units = await reader.units();
-  const baselinePoll = Promise.all(
-    units.map(async (unit) => {
-      let after: string | undefined;
-      while (!stop) {
-        let got;
-        try {
-          got = await reader.read(unit, after, 1000);
-        } catch (error) {
-          noted('baseline', error);
-          await sleep(PARAMS.baselineIdlePollMs[settings.log]);
-          continue;
-        }
-        const at = Date.now();
-        if (got.length === 0) {
-          await sleep(PARAMS.baselineIdlePollMs[settings.log]);
-          continue;
-        }
-        after = got[got.length - 1].position;
-        for (const record of got) if (record.key.startsWith(MARKER_PREFIX) && !seenBaseline.has(record.key)) seenBaseline.set(record.key, at);
-      }
-    }),
-  );
-
   say(`  producing ${records.length} records (${markers} markers, ${truth.incidents.length} incidents) at ${rate}/s ...`);
   const began = Date.now();
   const produced = await produceAtRate(sandbox.log, records, {
@@ -458,13 +469,15 @@ async function measureLatency(sandbox: Sandbox, rate: number, firstMarker: numbe
 
   // Delivered alerts carry the SNS stand-in's own time; the wait only needs to know when they are all there.
   const key = (detectedBy: string, alertId: string) => `${detectedBy}:${alertId}`;
-  const mine = (alert: AlertRecord) => alert.txnIds[0]?.startsWith(runId) ?? false;
+  // Expected alerts are matched by their deterministic alertId over everything delivered: an alert's window may hold a
+  // transaction of the warm-up (the same cards), so its first txnId need not be of this phase.
+  const mine = (alert: AlertRecord) => alert.txnIds.some((id) => id.startsWith(runId));
   const allSeen = (want: Iterable<string>, seen: Map<string, number>) => [...want].every((id) => seen.has(id));
   let delivered: DeliveredAlert[] = [];
   for (;;) {
     const now = Date.now();
     try {
-      delivered = (await readDeliveredAlerts(settings)).filter((d) => mine(d.alert));
+      delivered = await readDeliveredAlerts(settings);
     } catch (error) {
       noted('alerts', error);
     }
@@ -478,21 +491,22 @@ async function measureLatency(sandbox: Sandbox, rate: number, firstMarker: numbe
   }
   stop = true;
   await Promise.all([speedPoll, baselinePoll]);
+  for (const [unit, position] of baselineAfter) if (position !== undefined) await reader.commit(unit, position).catch((error) => noted('baseline', error));
   await baselineLog.close();
   current!.baselineLog = undefined;
   // A last read: a duplicate delivery can only come after the first one.
   await sleep(2000);
-  delivered = (await readDeliveredAlerts(settings)).filter((d) => mine(d.alert));
-  const logged = (await readAlertsLog(settings)).filter((l) => mine(l.alert));
+  delivered = await readDeliveredAlerts(settings);
+  const logged = await readAlertsLog(settings);
 
   const markerSamples = (seen: Map<string, number>) =>
     [...markerAccepted].filter(([card]) => seen.has(card)).map(([card, accepted]) => seen.get(card)! - accepted);
-  const baseline = { ...latencyStats(markerSamples(seenBaseline)), missing: markers - seenBaseline.size };
+  const baseline = { ...latencyStats(markerSamples(seenBaseline)), missing: markers - [...markerAccepted.keys()].filter((k) => seenBaseline.has(k)).length };
   const multiple = (s: Stats) => ({ p50: ratio(s.p50Ms, baseline.p50Ms), p99: ratio(s.p99Ms, baseline.p99Ms) });
   const speedViewStats = latencyStats(markerSamples(seenSpeedView));
   const speedView = { ...speedViewStats, missing: markers - [...markerAccepted.keys()].filter((k) => seenSpeedView.has(k)).length, asMultipleOfBaseline: multiple(speedViewStats) };
 
-  const deliveries = pathDeliveries(delivered, producedAt.times, runId);
+  const deliveries = pathDeliveries(delivered, producedAt.times, '');
   const firstLogged = new Map<string, LoggedAlert>();
   const loggedCount = new Map<string, number>();
   for (const l of logged) {
@@ -511,18 +525,31 @@ async function measureLatency(sandbox: Sandbox, rate: number, firstMarker: numbe
     const onLog: number[] = [];
     const toDelivered: number[] = [];
     const hops = { produceToDetected: [] as number[], detectedToLog: [] as number[], logToDelivered: [] as number[] };
+    const missingIncidents: AlertPathLatency['missingIncidents'] = [];
+    const each: AlertPathLatency['slowest'] = [];
     for (const incident of expected) {
       const accepted = incidentAccepted.get(incident.incidentId)!;
       const l = firstLogged.get(key(detectedBy, incident.alertId));
       const d = firstDelivered.get(key(detectedBy, incident.alertId));
       if (l) onLog.push(l.arrivalTime - accepted);
       if (d) toDelivered.push(d.deliveredAt - accepted);
+      else missingIncidents.push({ alertId: incident.alertId, rule: incident.rule, onLog: l !== undefined });
       const detectedAt = (d ?? l)?.alert.detectedAt;
       if (detectedAt !== undefined) hops.produceToDetected.push(detectedAt - accepted);
       if (l) hops.detectedToLog.push(l.arrivalTime - l.alert.detectedAt);
       if (l && d) hops.logToDelivered.push(d.deliveredAt - l.arrivalTime);
+      if (d)
+        each.push({
+          alertId: incident.alertId,
+          rule: incident.rule,
+          deliveredMs: d.deliveredAt - accepted,
+          produceToDetectedMs: d.alert.detectedAt - accepted,
+          detectedToLogMs: l ? l.arrivalTime - l.alert.detectedAt : null,
+          logToDeliveredMs: l ? d.deliveredAt - l.arrivalTime : null,
+        });
     }
     const wanted = new Set(expectedOf[detectedBy].map((i) => i.alertId));
+    const extras = [...firstDelivered.values()].filter((d) => d.alert.detectedBy === detectedBy && mine(d.alert) && !wanted.has(d.alert.alertId));
     const logStats = { ...latencyStats(onLog), missing: expected.length - onLog.length };
     const deliveredStats = { ...latencyStats(toDelivered), missing: expected.length - toDelivered.length };
     return {
@@ -530,7 +557,17 @@ async function measureLatency(sandbox: Sandbox, rate: number, firstMarker: numbe
       delivered: deliveredStats,
       hops: { produceToDetected: latencyStats(hops.produceToDetected), detectedToLog: latencyStats(hops.detectedToLog), logToDelivered: latencyStats(hops.logToDelivered) },
       expected: expectedOf[detectedBy].length,
-      deliveredNotInGroundTruth: [...firstDelivered.values()].filter((d) => d.alert.detectedBy === detectedBy && !wanted.has(d.alert.alertId)).map((d) => d.alert.alertId),
+      deliveredNotInGroundTruth: extras.map((d) => {
+        const same = expectedOf[detectedBy].find((i) => i.rule === d.alert.rule && i.cardId === d.alert.cardId);
+        return {
+          alertId: d.alert.alertId,
+          txnsAllOfThisPhase: d.alert.txnIds.every((id) => id.startsWith(runId)),
+          sameRuleAndCardIncident: same?.alertId ?? null,
+          windowStartDeltaMs: same ? d.alert.windowStart - same.windowStart : null,
+        };
+      }),
+      missingIncidents,
+      slowest: each.sort((a, b) => b.deliveredMs - a.deliveredMs).slice(0, 5),
       deliveredMoreThanOnce: deliveries[detectedBy].deliveredMoreThanOnce,
       onLogMoreThanOnce: [...loggedCount].filter(([k, n]) => k.startsWith(`${detectedBy}:`) && n > 1).length,
       asMultipleOfBaseline: { log: multiple(logStats), delivered: multiple(deliveredStats) },
@@ -550,7 +587,7 @@ async function measureLatency(sandbox: Sandbox, rate: number, firstMarker: numbe
     }
     streamAlerts = {
       ...alertPath('stream'),
-      deliveredNotInFinalView: [...firstDelivered.values()].filter((d) => d.alert.detectedBy === 'stream' && !inView.has(d.alert.alertId)).map((d) => d.alert.alertId),
+      deliveredNotInFinalView: [...firstDelivered.values()].filter((d) => d.alert.detectedBy === 'stream' && mine(d.alert) && !inView.has(d.alert.alertId)).map((d) => d.alert.alertId),
       inFinalView: expectedOf.stream.filter((i) => inView.has(i.alertId)).length,
     };
   }
@@ -1009,7 +1046,7 @@ function printSummary(machine: { cores: number; node: string; java: string; load
       const paths: Array<[string, AlertPathLatency | undefined]> = [['speed', l.speedAlerts], ['stream', l.streamAlerts]];
       for (const [name, a] of paths) {
         if (!a) continue;
-        const extra = `of ${a.expected}; dup deliveries ${a.deliveredMoreThanOnce.length}; not in truth ${a.deliveredNotInGroundTruth.length}`;
+        const extra = `of ${a.expected} (missing ${a.delivered.missing}); dup deliveries ${a.deliveredMoreThanOnce.length}; not in truth ${a.deliveredNotInGroundTruth.length}`;
         row(`produce -> ${name} alert on log`, a.log, `of ${a.expected}`, a.asMultipleOfBaseline.log);
         row(`produce -> ${name} alert delivered`, a.delivered, extra, a.asMultipleOfBaseline.delivered);
         row(`   ${name}: produce -> detectedAt`, a.hops.produceToDetected, '');
