@@ -284,7 +284,8 @@ interface LatencyResult {
     /** Incidents (R1-R3) whose alert is in the final lake view: the history, not the alert path. */
     inFinalView: number;
   };
-  targets: Record<string, { targetP99Ms: number; p99Ms: number | null; met: boolean }>;
+  /** met = p99 under target and no incident missing. */
+  targets: Record<string, { targetP99Ms: number; p99Ms: number | null; p99UnderTarget: boolean; missing: number; met: boolean }>;
   incidentsInFraudFreeTail: string;
   pollErrors: { speed: number; baseline: number; alerts: number; lastError: string };
 }
@@ -591,20 +592,19 @@ async function measureLatency(sandbox: Sandbox, rate: number, firstMarker: numbe
       inFinalView: expectedOf.stream.filter((i) => inView.has(i.alertId)).length,
     };
   }
+  // The latency target and completeness are reported apart: a p99 under target says nothing about incidents never alerted.
+  const target = (targetP99Ms: number, st: Stats & { missing: number }) => ({
+    targetP99Ms,
+    p99Ms: st.p99Ms,
+    p99UnderTarget: st.p99Ms !== null && st.p99Ms < targetP99Ms,
+    missing: st.missing,
+    met: st.p99Ms !== null && st.p99Ms < targetP99Ms && st.missing === 0,
+  });
   const targets: LatencyResult['targets'] = {
-    'produce -> speed view': { targetP99Ms: PARAMS.targetsP99Ms.speed, p99Ms: speedView.p99Ms, met: speedView.p99Ms !== null && speedView.missing === 0 && speedView.p99Ms < PARAMS.targetsP99Ms.speed },
-    'produce -> speed alert delivered': {
-      targetP99Ms: PARAMS.targetsP99Ms.speed,
-      p99Ms: speedAlerts.delivered.p99Ms,
-      met: speedAlerts.delivered.p99Ms !== null && speedAlerts.delivered.missing === 0 && speedAlerts.delivered.p99Ms < PARAMS.targetsP99Ms.speed,
-    },
+    'produce -> speed view': target(PARAMS.targetsP99Ms.speed, speedView),
+    'produce -> speed alert delivered': target(PARAMS.targetsP99Ms.speed, speedAlerts.delivered),
   };
-  if (streamAlerts)
-    targets['produce -> stream alert delivered'] = {
-      targetP99Ms: PARAMS.targetsP99Ms.stream,
-      p99Ms: streamAlerts.delivered.p99Ms,
-      met: streamAlerts.delivered.p99Ms !== null && streamAlerts.delivered.missing === 0 && streamAlerts.delivered.p99Ms < PARAMS.targetsP99Ms.stream,
-    };
+  if (streamAlerts) targets['produce -> stream alert delivered'] = target(PARAMS.targetsP99Ms.stream, streamAlerts.delivered);
   const tailSeconds = truth.options.fraudFreeTailSeconds;
   return {
     rate,
@@ -992,7 +992,7 @@ function resultOf(date: string, loadBefore: number, sections: Awaited<ReturnType
         'hops: produce -> the alert\'s detectedAt (stamped by the detecting path), detectedAt -> log arrivalTime (the writer: speed handler\'s producer; Flink sink with its buffer timeout and linger), log arrivalTime -> deliveredAt (the notifier: its mapping\'s poll, the handler, the idempotency table, Publish). All clocks are this machine\'s. ' +
         'deliveredMoreThanOnce comes from pathDeliveries (sandbox/alerts.ts); deliveredNotInFinalView compares the phase\'s delivered stream alerts with SELECT DISTINCT alert_id FROM views_alerts WHERE v=\'1\' once the job has committed everything (lag 0) and one more checkpoint has passed. ' +
         'The lake alerts view (committed only on a checkpoint, after the watermark and allowed lateness) is the history, not the alert path: its latency is no longer measured (polling it through DuckDB every second cost CPU on the cores being measured).',
-      targets: `Issue 13: produce -> stream alert p99 < ${PARAMS.targetsP99Ms.stream} ms; produce -> speed alert and produce -> speed view p99 < ${PARAMS.targetsP99Ms.speed} ms. Judged on delivered (what a subscriber sees) and on the speed view markers; met also requires none missing.`,
+      targets: `Issue 13: produce -> stream alert p99 < ${PARAMS.targetsP99Ms.stream} ms; produce -> speed alert and produce -> speed view p99 < ${PARAMS.targetsP99Ms.speed} ms. Judged on delivered (what a subscriber sees) and on the speed view markers; p99UnderTarget is the latency alone, met also requires no incident missing.`,
       baselineLogReader: `The same markers read back by a bare LogReader (openLog(settings).reader('bench-baseline')) polling every unit of the log (pausing ${PARAMS.baselineIdlePollMs.kafka} ms on Kafka, ${PARAMS.baselineIdlePollMs.kinesis} ms on Kinesis after an empty read), in the same run.`,
       sustained:
         `A step produces at the set rate for ${PARAMS.stepSeconds} s (cut at ${PARAMS.stepCutFactor}x that if the producer falls behind), then waits ${PARAMS.settleSeconds} s. ` +
@@ -1054,7 +1054,7 @@ function printSummary(machine: { cores: number; node: string; java: string; load
         row(`   ${name}: log -> delivered`, a.hops.logToDelivered, '');
       }
       if (l.streamAlerts) console.log(`  stream: ${l.streamAlerts.inFinalView} of ${l.streamAlerts.expected} incidents in the final lake view; delivered not in it: ${l.streamAlerts.deliveredNotInFinalView.length}`);
-      for (const [name, t] of Object.entries(l.targets)) console.log(`  target ${name} p99 < ${t.targetP99Ms} ms: ${t.met ? 'met' : 'NOT met'} (${t.p99Ms ?? '-'} ms)`);
+      for (const [name, t] of Object.entries(l.targets)) console.log(`  target ${name} p99 < ${t.targetP99Ms} ms: p99 ${t.p99Ms ?? '-'} ms ${t.p99UnderTarget ? 'under' : 'NOT under'} target; ${t.missing} incidents missing; ${t.met ? 'met' : 'NOT met'}`);
     }
     const u = s.sustained;
     if (!u) {
