@@ -276,6 +276,12 @@ interface LatencyResult {
   incidents: number;
   producerAchievedRate: number;
   baselineLogReader: Stats & { missing: number };
+  /**
+   * How late the produce time (acceptedAt: the bench saw the slice's acknowledgement) is against the marker record's own
+   * log timestamp (Kafka: CreateTime, set by the producer client when it sends; Kinesis: ApproximateArrivalTimestamp):
+   * the send's round trip plus the bench's event-loop delay. Alert latencies start at acceptedAt, so they are low by up to this.
+   */
+  acceptedAfterLogTimestamp: Stats;
   speedView: Stats & { missing: number; asMultipleOfBaseline: { p50: number | null; p99: number | null } };
   speedAlerts: AlertPathLatency;
   streamAlerts?: AlertPathLatency & {
@@ -373,6 +379,7 @@ async function measureLatency(sandbox: Sandbox, rate: number, firstMarker: numbe
   let stop = false;
   const seenBaseline = new Map<string, number>();
   const baselineAfter = new Map<string, string | undefined>();
+  const markerLogTime = new Map<string, number>(); // the marker record's own timestamp on the log
   // Baseline: a bare reader of the log, polling every unit. It starts before the warm-up, after what an earlier phase
   // read (its committed positions), so it has nothing to catch up on once the measured records come.
   const baselineLog = openLog(settings);
@@ -399,7 +406,11 @@ async function measureLatency(sandbox: Sandbox, rate: number, firstMarker: numbe
         }
         after = got[got.length - 1].position;
         baselineAfter.set(unit, after);
-        for (const record of got) if (record.key.startsWith(MARKER_PREFIX) && !seenBaseline.has(record.key)) seenBaseline.set(record.key, at);
+        for (const record of got)
+          if (record.key.startsWith(MARKER_PREFIX) && !seenBaseline.has(record.key)) {
+            seenBaseline.set(record.key, at);
+            markerLogTime.set(record.key, record.arrivalTime);
+          }
       }
     }),
   );
@@ -616,6 +627,7 @@ async function measureLatency(sandbox: Sandbox, rate: number, firstMarker: numbe
     incidents: truth.incidents.length,
     producerAchievedRate: round(producerAchievedRate, 1),
     baselineLogReader: baseline,
+    acceptedAfterLogTimestamp: latencyStats([...markerAccepted].filter(([card]) => markerLogTime.has(card)).map(([card, accepted]) => accepted - markerLogTime.get(card)!)),
     speedView,
     speedAlerts,
     streamAlerts,
@@ -1042,6 +1054,7 @@ function printSummary(machine: { cores: number; node: string; java: string; load
     for (const l of s.latency) {
       console.log(`  -- ${l.rate}/s for ${l.durationSeconds} s (producer achieved ${l.producerAchievedRate}/s; load ${l.loadAverage1m.start} -> ${l.loadAverage1m.end})`);
       row('baseline: bare log reader', l.baselineLogReader, l.baselineLogReader.missing ? `${l.baselineLogReader.missing} missing` : '');
+      row('(acceptedAt - record log time)', l.acceptedAfterLogTimestamp, '');
       row('produce -> speed view', l.speedView, l.speedView.missing ? `${l.speedView.missing} missing` : '', l.speedView.asMultipleOfBaseline);
       const paths: Array<[string, AlertPathLatency | undefined]> = [['speed', l.speedAlerts], ['stream', l.streamAlerts]];
       for (const [name, a] of paths) {
