@@ -46,9 +46,14 @@ const KMS = 'https://aws.amazon.com/kms/pricing/';
 const PRIVATELINK = 'https://aws.amazon.com/privatelink/pricing/';
 
 const read = PRICES_READ;
-const NOT_FOUND_KINESIS = `the stored copy of ${KINESIS} ends before its price table (it does show that on-demand data-in is rounded up to 1 KB per record)`;
-const NOT_FOUND_FIREHOSE =
-  'the stored copies of the Firehose pricing page (https://aws.amazon.com/de/kinesis/data-firehose/pricing/, https://uat.atplus.hk/jp/kinesis/data-firehose/pricing) describe the meters (5 KB rounding for Kinesis-source ingestion and format conversion; MSK-source ingestion without rounding) but not the numbers';
+/** The stored copy of the Kinesis pricing page describes the meters (on-demand data in is rounded up to 1 KB per record) but ends before its price table. */
+const NOT_FOUND_KINESIS = 'no stored page shows it (the stored Kinesis pricing page ends before its price table)';
+/**
+ * The stored copies of the Firehose pricing page (https://aws.amazon.com/de/kinesis/data-firehose/pricing/,
+ * https://uat.atplus.hk/jp/kinesis/data-firehose/pricing) describe the meters (5 KB rounding for Kinesis-source
+ * ingestion and for format conversion; MSK-source ingestion without rounding) but not the numbers.
+ */
+const NOT_FOUND_FIREHOSE = 'no stored page shows it (the stored Firehose pricing pages describe the meters, not the numbers)';
 const MSK_SERVERLESS_GIST = 'https://gist.github.com/EverettBerry/d24aa940ad43c313803248cea6366682 (2022, region not stated)';
 const FLINK_TOOLKIT =
   'https://raw.githubusercontent.com/aws/agent-toolkit-for-aws/main/skills/specialized-skills/analytics-skills/developing-applications-on-managed-service-for-apache-flink/references/pricing-calculator.md (AWS-published, us-east-1)';
