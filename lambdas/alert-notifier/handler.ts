@@ -37,6 +37,8 @@ export interface AlertNotifierDependencies {
   persistenceStore: BasePersistenceLayer;
   logger: Logger;
   metrics: Metrics;
+  /** Processing time: the hour of a dead letter whose envelope has no arrival time. */
+  clock?: () => number;
 }
 
 /**
@@ -67,6 +69,7 @@ export interface AlertNotifierHandler {
 
 export function createAlertNotifierHandler(deps: AlertNotifierDependencies): AlertNotifierHandler {
   const { env, s3, sns, logger, metrics } = deps;
+  const clock = deps.clock ?? Date.now;
   const deadLetterPrefix = alertsDeadLetterPrefix(env.DEAD_LETTER_PREFIX);
 
   const config = new IdempotencyConfig({
@@ -100,7 +103,7 @@ export function createAlertNotifierHandler(deps: AlertNotifierDependencies): Ale
     await s3.send(
       new PutObjectCommand({
         Bucket: env.LAKE_BUCKET_NAME,
-        Key: deadLetterKey(deadLetterPrefix, record.coordinates),
+        Key: deadLetterKey(deadLetterPrefix, record.coordinates, clock()),
         Body: deadLetterBody(record, why),
         ContentType: 'application/x-ndjson',
       }),

@@ -1,5 +1,5 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { decodeBase64, type EventSourceDecoder, type SourceRecord } from './source-record';
+import { arrivalTimeOf, decodeBase64, type EventSourceDecoder, type SourceRecord } from './source-record';
 
 /**
  * The fields Lambda adds to a Kinesis event when the event source mapping has a
@@ -48,7 +48,8 @@ export const kinesisDecoder: EventSourceDecoder<KinesisEvent, KinesisStreamBatch
         shardId: event.shardId ?? record.eventID.slice(0, record.eventID.lastIndexOf(':')),
         sequenceNumber,
         partitionKey,
-        arrivalTime: Math.round(approximateArrivalTimestamp * 1000),
+        // Seconds with millisecond decimals; absent from some of AWS's own sample events.
+        arrivalTime: arrivalTimeOf(typeof approximateArrivalTimestamp === 'number' ? approximateArrivalTimestamp * 1000 : undefined),
       };
       const bytes = decodeBase64(data);
       if (!bytes) return { coordinates, data: Buffer.alloc(0), encodedData: data, decodeError: 'data is not valid base64' };

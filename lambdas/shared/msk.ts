@@ -1,5 +1,5 @@
 import type { MSKEvent, MSKRecord } from 'aws-lambda';
-import { decodeBase64, type EventSourceDecoder, type SourceRecord } from './source-record';
+import { arrivalTimeOf, decodeBase64, type EventSourceDecoder, type SourceRecord } from './source-record';
 
 /**
  * Amazon MSK (Kafka) events. Lambda groups a batch's records by topic-partition,
@@ -70,7 +70,7 @@ function decodeRecord(clusterArn: string, record: MskRecord): SourceRecord {
     shardId: topicPartition(record),
     sequenceNumber: String(record.offset),
     partitionKey: key.partitionKey,
-    arrivalTime: record.timestamp,
+    arrivalTime: arrivalTimeOf(record.timestamp),
   };
   const undecodable = (decodeError: string): SourceRecord => ({
     coordinates,

@@ -23,7 +23,7 @@ export interface SpeedBatchInput {
   records: readonly SourceRecord[];
   /** Rule state from the tumbling window, or the empty state when there is no window. */
   ruleState: RuleState;
-  /** Processing time, stamped on alerts as detectedAt. */
+  /** Processing time, stamped on alerts as detectedAt, and the hour of a dead letter whose envelope has no arrival time. */
   now: number;
   layout: LakeLayout;
   stateMaxBytes?: number;
@@ -127,7 +127,7 @@ export function processBatch(input: SpeedBatchInput): SpeedBatchResult {
   const deadLetterUnits: OutputUnit[] = malformed.map((m) => ({
     kind: 'dead_letter',
     resumeIndex: m.index,
-    objects: [{ key: deadLetterKey(input.layout, m.record.coordinates), body: deadLetterBody(m.record, m) }],
+    objects: [{ key: deadLetterKey(input.layout, m.record.coordinates, input.now), body: deadLetterBody(m.record, m) }],
     alerts: [],
   }));
 

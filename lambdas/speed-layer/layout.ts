@@ -24,7 +24,7 @@ export function viewObjectKey(
   return `${layout.speedPrefix}/${view}/${partition}/${name}.json`;
 }
 
-/** Partitioned by the record's arrival time, named by its position in the log. */
-export function deadLetterKey(layout: LakeLayout, coordinates: SourceCoordinates): string {
-  return sharedDeadLetterKey(layout.deadLetterPrefix, coordinates);
+/** Partitioned by the record's arrival time (or the processing time when the envelope has none), named by its position in the log. */
+export function deadLetterKey(layout: LakeLayout, coordinates: SourceCoordinates, processingTime: number): string {
+  return sharedDeadLetterKey(layout.deadLetterPrefix, coordinates, processingTime);
 }
