@@ -61,10 +61,14 @@ ajv.addKeyword({
 });
 const validateSchema = ajv.compile<Transaction>(transactionSchema);
 
+const MAX_VALUES_NAMED = 10;
+
 function describe(error: ErrorObject): SchemaError {
   const params = error.params as Record<string, unknown>;
-  // ajv's message already names a missing property, but not an extra property or the allowed values.
-  const subject = params.additionalProperty ?? (params.allowedValues as unknown[] | undefined)?.join(', ');
+  // ajv's message already names a missing property, but not an extra property or the allowed values
+  // (named when they are few, like the channels; the ISO lists are in the schema).
+  const allowed = params.allowedValues as unknown[] | undefined;
+  const subject = params.additionalProperty ?? (allowed && allowed.length <= MAX_VALUES_NAMED ? allowed.join(', ') : undefined);
   const message = subject === undefined ? (error.message ?? error.keyword) : `${error.message ?? error.keyword}: ${subject}`;
   return { path: error.instancePath, message };
 }
