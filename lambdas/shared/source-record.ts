@@ -18,7 +18,7 @@ export interface SourceCoordinates {
   readonly shardId: string;
   /** Position within the shard: the Kinesis sequence number, or the Kafka offset, as a decimal string. */
   readonly sequenceNumber: string;
-  /** The producer's partition key (Kinesis) or message key (Kafka). */
+  /** The producer's partition key (Kinesis) or message key (Kafka: its UTF-8 text, or its base64 when it is not text). */
   readonly partitionKey: string;
   /**
    * When the log accepted the record (Kafka: the record's timestamp), UTC epoch milliseconds; `undefined` when the
