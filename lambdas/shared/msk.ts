@@ -91,6 +91,10 @@ function decodeRecord(clusterArn: string, record: MskRecord): SourceRecord {
 export const mskDecoder: EventSourceDecoder<MskEvent, MskBatchResponse> = {
   /** Every topic-partition's records in offset order, the topic-partitions in the order of the event. */
   decode(event) {
+    const units: unknown = event.records;
+    if (typeof units !== 'object' || units === null || Object.values(units).some((records) => !Array.isArray(records))) {
+      throw new TypeError('Not an MSK event: records must map "<topic>-<partition>" to an array of records');
+    }
     return Object.values(event.records).flatMap((records) => records.map((record) => decodeRecord(event.eventSourceArn, record)));
   },
 
