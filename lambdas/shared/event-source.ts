@@ -20,7 +20,6 @@ export class UnsupportedEventSourceError extends TypeError {
 }
 
 export interface DecodedEvent {
-  source: 'aws:kinesis' | 'aws:kafka';
   records: SourceRecord[];
   /** Kinesis only, and only when the mapping has a tumbling window; MSK events never carry one. */
   window?: TumblingWindow;
@@ -31,15 +30,15 @@ const describeSource = (value: unknown) => (typeof value === 'string' ? JSON.str
 
 /** The event's records and how to answer it; throws `UnsupportedEventSourceError` for any other source. */
 export function decodeEvent(event: KinesisEvent | MskEvent): DecodedEvent {
-  if (isMskEvent(event)) return { source: 'aws:kafka', records: mskDecoder.decode(event), failureResponse: mskDecoder.failureResponse };
+  if (isMskEvent(event)) return { records: mskDecoder.decode(event), failureResponse: mskDecoder.failureResponse };
   const shape = event as { eventSource?: unknown; Records?: unknown };
   if (shape.eventSource !== undefined) throw new UnsupportedEventSourceError(describeSource(shape.eventSource));
   if (!Array.isArray(shape.Records)) throw new UnsupportedEventSourceError('(neither Records nor eventSource in the event)');
-  const foreign = (shape.Records as Array<{ eventSource?: unknown }>).find((r) => r?.eventSource !== 'aws:kinesis');
-  if (foreign) throw new UnsupportedEventSourceError(describeSource(foreign?.eventSource));
+  const records = shape.Records as Array<{ eventSource?: unknown } | null>;
+  const foreign = records.findIndex((r) => r?.eventSource !== 'aws:kinesis');
+  if (foreign >= 0) throw new UnsupportedEventSourceError(describeSource(records[foreign]?.eventSource));
   const kinesis = event as KinesisEvent;
   return {
-    source: 'aws:kinesis',
     records: kinesisDecoder.decode(kinesis),
     window: readTumblingWindow(kinesis),
     failureResponse: kinesisDecoder.failureResponse,

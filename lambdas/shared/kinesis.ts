@@ -63,11 +63,12 @@ function position(event: KinesisEvent, record: KinesisStreamRecord): { shardId: 
 export const kinesisDecoder: EventSourceDecoder<KinesisEvent, KinesisStreamBatchResponse> = {
   decode(event) {
     return event.Records.map((record): SourceRecord => {
+      const where = position(event, record);
       const { data, partitionKey, approximateArrivalTimestamp } = record.kinesis;
       const coordinates = {
         eventSource: record.eventSource,
         stream: record.eventSourceARN,
-        ...position(event, record),
+        ...where,
         partitionKey: typeof partitionKey === 'string' ? partitionKey : '',
         // Seconds with millisecond decimals; absent from some of AWS's own sample events.
         arrivalTime: arrivalTimeOf(typeof approximateArrivalTimestamp === 'number' ? approximateArrivalTimestamp * 1000 : undefined),

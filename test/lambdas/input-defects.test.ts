@@ -141,6 +141,18 @@ describe('D6: an event from a self-managed Kafka source', () => {
     expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 
+  it.each([
+    ['a record without its kinesis field', (e: KinesisEvent) => delete (e.Records[1] as Partial<KinesisEvent['Records'][number]>).kinesis, /Not a Kinesis record: sequence number missing/],
+    ['a record without a sequence number', (e: KinesisEvent) => delete (e.Records[1].kinesis as { sequenceNumber?: string }).sequenceNumber, /Not a Kinesis record: sequence number missing/],
+    ['a record without eventID (and no top-level shardId)', (e: KinesisEvent) => delete (e.Records[1] as { eventID?: string }).eventID, /no shard id/],
+    ['a null record', (e: KinesisEvent) => ((e.Records as unknown[])[1] = null), /Unsupported event source \(eventSource missing\)/],
+  ])('a Kinesis event with %s is refused with what is missing, before anything is written', async (_name, mutate, message) => {
+    const event = kinesisEvent(0, [txn({ txnId: 'a' }), txn({ txnId: 'b' })]);
+    mutate(event);
+    await expect(handler()(event)).rejects.toThrow(message);
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+
   it('an event that is neither Kinesis nor Kafka is refused by name too', async () => {
     const event = { Records: [{ ...kinesisRecord(0, 0, txn()), eventSource: 'aws:sqs' }] } as KinesisEvent;
     await expect(handler()(event)).rejects.toThrow(/unsupported event source.*aws:sqs/i);
