@@ -25,4 +25,4 @@ for (const [property, codes] of [['currency', currencies], ['country', countries
   text = text.replace(block, `$1"enum": ${JSON.stringify(codes).replaceAll(',', ', ')}`);
 }
 writeFileSync(schemaPath, text);
-console.log(`currency: ${currencies.length} codes, country: ${countries.length} codes; name the iso-codes version (dpkg -s iso-codes) in the descriptions`);
+console.log(`currency: ${currencies.length} codes, country: ${countries.length} codes; name the iso-codes version (dpkg -s iso-codes) in the $comment of each`);
