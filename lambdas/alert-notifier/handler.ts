@@ -6,9 +6,10 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { Context, KinesisStreamBatchResponse } from 'aws-lambda';
 import { alertJson, validateAlertRecord, type AlertRecord } from '../shared/alert';
-import { kinesisDecoder, type KinesisEvent } from '../shared/kinesis';
+import { decodeEvent } from '../shared/event-source';
+import type { KinesisEvent } from '../shared/kinesis';
 import { deadLetterBody, deadLetterKey } from '../shared/lake';
-import { isMskEvent, mskDecoder, type MskBatchResponse, type MskEvent } from '../shared/msk';
+import type { MskBatchResponse, MskEvent } from '../shared/msk';
 import { orderedUnits, type SourceRecord } from '../shared/source-record';
 import type { AlertNotifierEnv } from './env';
 import { alertsDeadLetterPrefix } from './layout';
@@ -37,6 +38,8 @@ export interface AlertNotifierDependencies {
   persistenceStore: BasePersistenceLayer;
   logger: Logger;
   metrics: Metrics;
+  /** Processing time: the hour of a dead letter whose envelope has no arrival time. */
+  clock?: () => number;
 }
 
 /**
@@ -67,6 +70,7 @@ export interface AlertNotifierHandler {
 
 export function createAlertNotifierHandler(deps: AlertNotifierDependencies): AlertNotifierHandler {
   const { env, s3, sns, logger, metrics } = deps;
+  const clock = deps.clock ?? Date.now;
   const deadLetterPrefix = alertsDeadLetterPrefix(env.DEAD_LETTER_PREFIX);
 
   const config = new IdempotencyConfig({
@@ -100,7 +104,7 @@ export function createAlertNotifierHandler(deps: AlertNotifierDependencies): Ale
     await s3.send(
       new PutObjectCommand({
         Bucket: env.LAKE_BUCKET_NAME,
-        Key: deadLetterKey(deadLetterPrefix, record.coordinates),
+        Key: deadLetterKey(deadLetterPrefix, record.coordinates, clock()),
         Body: deadLetterBody(record, why),
         ContentType: 'application/x-ndjson',
       }),
@@ -170,9 +174,8 @@ export function createAlertNotifierHandler(deps: AlertNotifierDependencies): Ale
     metrics.captureColdStartMetric();
     try {
       // An event that cannot even be decoded has nothing to report: throw and let Lambda retry.
-      const decoded = isMskEvent(event)
-        ? { records: mskDecoder.decode(event), failureResponse: mskDecoder.failureResponse }
-        : { records: kinesisDecoder.decode(event), failureResponse: kinesisDecoder.failureResponse };
+      // The alerts log has no tumbling window; a window on the mapping would change nothing here.
+      const decoded = decodeEvent(event);
       const failed: SourceRecord[] = [];
       for (const failedInUnit of await Promise.all(orderedUnits(decoded.records).map(processUnit))) failed.push(...failedInUnit);
       return decoded.failureResponse(failed);

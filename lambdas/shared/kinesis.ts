@@ -1,5 +1,5 @@
-import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { decodeBase64, type EventSourceDecoder, type SourceRecord } from './source-record';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { arrivalTimeOf, decodeBase64, type EventSourceDecoder, type SourceRecord } from './source-record';
 
 /**
  * The fields Lambda adds to a Kinesis event when the event source mapping has a
@@ -37,19 +37,43 @@ export function readTumblingWindow(event: KinesisEvent): TumblingWindow | undefi
   };
 }
 
+// Kinesis shard ids (`shardId-000000000000`) and sequence numbers (decimal) become part of S3 keys, so they are checked.
+const SHARD_ID = /^[A-Za-z0-9._-]{1,128}$/;
+const SEQUENCE_NUMBER = /^\d{1,128}$/;
+
+/**
+ * Where a record sits: its shard (top-level in tumbling-window events, else the part of `eventID` before the last
+ * `:`) and its sequence number. Without them a record can be neither reported nor dead-lettered under its name:
+ * such an event is not one Lambda sends, and the whole batch is refused with what is missing.
+ */
+function position(event: KinesisEvent, record: KinesisStreamRecord): { shardId: string; sequenceNumber: string } {
+  const kinesis = record.kinesis as Partial<KinesisStreamRecord['kinesis']> | undefined;
+  const sequenceNumber = kinesis?.sequenceNumber;
+  if (typeof sequenceNumber !== 'string' || !SEQUENCE_NUMBER.test(sequenceNumber)) {
+    throw new TypeError(`Not a Kinesis record: sequence number ${JSON.stringify(sequenceNumber) ?? 'missing'} (eventID ${JSON.stringify(record.eventID)})`);
+  }
+  const eventId = typeof record.eventID === 'string' ? record.eventID : '';
+  const shardId = event.shardId ?? eventId.slice(0, eventId.lastIndexOf(':'));
+  if (typeof shardId !== 'string' || !SHARD_ID.test(shardId)) {
+    throw new TypeError(`Not a Kinesis record: no shard id in shardId ${JSON.stringify(event.shardId)} or eventID ${JSON.stringify(record.eventID)}`);
+  }
+  return { shardId, sequenceNumber };
+}
+
 export const kinesisDecoder: EventSourceDecoder<KinesisEvent, KinesisStreamBatchResponse> = {
   decode(event) {
     return event.Records.map((record): SourceRecord => {
-      const { data, sequenceNumber, partitionKey, approximateArrivalTimestamp } = record.kinesis;
+      const where = position(event, record);
+      const { data, partitionKey, approximateArrivalTimestamp } = record.kinesis;
       const coordinates = {
         eventSource: record.eventSource,
         stream: record.eventSourceARN,
-        // eventID is "<shardId>:<sequenceNumber>"; the shard is also top-level in tumbling-window events.
-        shardId: event.shardId ?? record.eventID.slice(0, record.eventID.lastIndexOf(':')),
-        sequenceNumber,
-        partitionKey,
-        arrivalTime: Math.round(approximateArrivalTimestamp * 1000),
+        ...where,
+        partitionKey: typeof partitionKey === 'string' ? partitionKey : '',
+        // Seconds with millisecond decimals; absent from some of AWS's own sample events.
+        arrivalTime: arrivalTimeOf(typeof approximateArrivalTimestamp === 'number' ? approximateArrivalTimestamp * 1000 : undefined),
       };
+      if (typeof data !== 'string') return { coordinates, data: Buffer.alloc(0), encodedData: '', decodeError: 'data is missing' };
       const bytes = decodeBase64(data);
       if (!bytes) return { coordinates, data: Buffer.alloc(0), encodedData: data, decodeError: 'data is not valid base64' };
       return { coordinates, data: bytes, encodedData: data };

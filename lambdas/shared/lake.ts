@@ -11,10 +11,16 @@ export function hourPartition(epochMillis: number): string {
   return `dt=${iso.slice(0, 10)}/hr=${iso.slice(11, 13)}`;
 }
 
-/** `<prefix>/dt=.../hr=.../<shard>-<sequence>.json`: partitioned by the record's arrival time, named by its position in the log. */
-export function deadLetterKey(prefix: string, coordinates: SourceCoordinates): string {
+/**
+ * `<prefix>/dt=.../hr=.../<shard>-<sequence>.json`: partitioned by the record's arrival time, named by its position
+ * in the log. A record whose envelope has no usable arrival time goes under the hour of `processingTime` (the
+ * invocation's clock): still a partition Athena projects, and still named by its position, so a retry in the same
+ * hour overwrites it; a retry in a later hour writes a second copy with the same name (readers deduplicate on
+ * shard_id and sequence_number; docs/faults.md).
+ */
+export function deadLetterKey(prefix: string, coordinates: SourceCoordinates, processingTime: number): string {
   const name = `${coordinates.shardId}-${coordinates.sequenceNumber}`;
-  return `${prefix}/${hourPartition(coordinates.arrivalTime)}/${name}.json`;
+  return `${prefix}/${hourPartition(coordinates.arrivalTime ?? processingTime)}/${name}.json`;
 }
 
 /** Why a record could not be used: a reason code, a readable detail, and the schema errors if any. */
@@ -36,7 +42,7 @@ export function deadLetterBody(record: SourceRecord, why: DeadLetterReason): str
     shard_id: coordinates.shardId,
     sequence_number: coordinates.sequenceNumber,
     partition_key: coordinates.partitionKey,
-    arrival_time: coordinates.arrivalTime,
+    arrival_time: coordinates.arrivalTime ?? null,
     data_base64: encodedData,
   })}\n`;
 }

@@ -1,5 +1,5 @@
 import type { MSKEvent, MSKRecord } from 'aws-lambda';
-import { decodeBase64, type EventSourceDecoder, type SourceRecord } from './source-record';
+import { arrivalTimeOf, decodeBase64, type EventSourceDecoder, type SourceRecord } from './source-record';
 
 /**
  * Amazon MSK (Kafka) events. Lambda groups a batch's records by topic-partition,
@@ -36,7 +36,7 @@ export function isMskEvent(event: object): event is MskEvent {
 // Kafka's own rule for topic names, and exactly the characters an S3 key can carry without escaping.
 const KAFKA_TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 
-// fatal: a key that is not UTF-8 is a decode error, not silently replaced by U+FFFD.
+// fatal: a key that is not UTF-8 is kept as delivered (base64), not turned into U+FFFD replacement characters.
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** `<topic>-<partition>`, checked because it becomes part of S3 keys. */
@@ -50,27 +50,31 @@ function topicPartition(record: MskRecord): string {
   return `${record.topic}-${record.partition}`;
 }
 
-/** The message key as text (the card id), '' for an unkeyed record, or why it cannot be read. */
-function readKey(key: string | null | undefined): { partitionKey: string; problem?: string } {
-  if (key === undefined || key === null) return { partitionKey: '' };
+/**
+ * The message key as the partition key: its UTF-8 text (the card id, as Tributary's producers write it), '' for an
+ * unkeyed record, or, for a key that is not UTF-8 text (a hash, an Avro key: bytes the speed layer never reads),
+ * the key exactly as delivered (base64). The transaction is in the value; the key only ever names the record in
+ * a dead letter, so a binary key must not cost a valid record its place in the views.
+ */
+function partitionKeyOf(key: string | null | undefined): string {
+  if (key === undefined || key === null) return '';
   const bytes = decodeBase64(key);
-  if (!bytes) return { partitionKey: '', problem: 'key is not valid base64' };
+  if (!bytes) return key;
   try {
-    return { partitionKey: utf8.decode(bytes) };
+    return utf8.decode(bytes);
   } catch {
-    return { partitionKey: '', problem: 'key is not valid UTF-8' };
+    return key;
   }
 }
 
 function decodeRecord(clusterArn: string, record: MskRecord): SourceRecord {
-  const key = readKey(record.key);
   const coordinates = {
     eventSource: 'aws:kafka',
     stream: clusterArn,
     shardId: topicPartition(record),
     sequenceNumber: String(record.offset),
-    partitionKey: key.partitionKey,
-    arrivalTime: record.timestamp,
+    partitionKey: partitionKeyOf(record.key),
+    arrivalTime: arrivalTimeOf(record.timestamp),
   };
   const undecodable = (decodeError: string): SourceRecord => ({
     coordinates,
@@ -81,13 +85,16 @@ function decodeRecord(clusterArn: string, record: MskRecord): SourceRecord {
   if (record.value === undefined || record.value === null) return undecodable('value is missing');
   const bytes = decodeBase64(record.value);
   if (!bytes) return undecodable('value is not valid base64');
-  if (key.problem) return undecodable(key.problem);
   return { coordinates, data: bytes, encodedData: record.value };
 }
 
 export const mskDecoder: EventSourceDecoder<MskEvent, MskBatchResponse> = {
   /** Every topic-partition's records in offset order, the topic-partitions in the order of the event. */
   decode(event) {
+    const units: unknown = event.records;
+    if (typeof units !== 'object' || units === null || Object.values(units).some((records) => !Array.isArray(records))) {
+      throw new TypeError('Not an MSK event: records must map "<topic>-<partition>" to an array of records');
+    }
     return Object.values(event.records).flatMap((records) => records.map((record) => decodeRecord(event.eventSourceArn, record)));
   },
 

@@ -18,10 +18,13 @@ export interface SourceCoordinates {
   readonly shardId: string;
   /** Position within the shard: the Kinesis sequence number, or the Kafka offset, as a decimal string. */
   readonly sequenceNumber: string;
-  /** The producer's partition key (Kinesis) or message key (Kafka). */
+  /** The producer's partition key (Kinesis) or message key (Kafka: its UTF-8 text, or its base64 when it is not text). */
   readonly partitionKey: string;
-  /** When the log accepted the record (Kafka: the record's timestamp), UTC epoch milliseconds. */
-  readonly arrivalTime: number;
+  /**
+   * When the log accepted the record (Kafka: the record's timestamp), UTC epoch milliseconds; `undefined` when the
+   * envelope has none or one no date can hold (see `arrivalTimeOf`).
+   */
+  readonly arrivalTime: number | undefined;
 }
 
 export interface SourceRecord {
@@ -47,6 +50,19 @@ const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]
 /** The bytes of a strict base64 string, or `undefined` when it is not one. */
 export function decodeBase64(text: string): Buffer | undefined {
   return STRICT_BASE64.test(text) ? Buffer.from(text, 'base64') : undefined;
+}
+
+// The last millisecond of year 9999: beyond it an ISO date (and so an hour partition) has more than four year digits.
+const LATEST_ARRIVAL_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/**
+ * An envelope's arrival time as epoch milliseconds, or `undefined` when it has none or one that no hour partition
+ * can name (not a number, negative, past year 9999). AWS's own sample events omit it, so it is never trusted.
+ */
+export function arrivalTimeOf(epochMillis: unknown): number | undefined {
+  if (typeof epochMillis !== 'number' || !Number.isFinite(epochMillis)) return undefined;
+  const ms = Math.round(epochMillis);
+  return ms >= 0 && ms <= LATEST_ARRIVAL_MS ? ms : undefined;
 }
 
 /** The records of each ordered unit of the log (Kinesis shard or Kafka topic-partition), each in log order. */

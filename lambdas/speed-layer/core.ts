@@ -13,9 +13,10 @@ import { segmentViews, type LakeObject } from './views';
  * The batch's outputs are cut at its FIRST malformed record, because with
  * ReportBatchItemFailures Lambda resumes the shard from the lowest reported
  * record: segment A (valid records before it) is never redelivered, segment B
- * (valid records after it) is redelivered whole, and each segment's objects are
- * named by the shard and the segment's first and last sequence numbers, so a
- * redelivery overwrites instead of adding a second copy. See docs/speed-layer.md.
+ * (valid records after it) is redelivered whole, and each segment's object in a
+ * partition is named by the shard and the segment's first record in that
+ * partition, so a redelivery (ending anywhere, or a bisection's half) overwrites
+ * instead of adding a second copy. See docs/speed-layer.md, "Idempotence".
  */
 
 export interface SpeedBatchInput {
@@ -23,7 +24,7 @@ export interface SpeedBatchInput {
   records: readonly SourceRecord[];
   /** Rule state from the tumbling window, or the empty state when there is no window. */
   ruleState: RuleState;
-  /** Processing time, stamped on alerts as detectedAt. */
+  /** Processing time, stamped on alerts as detectedAt, and the hour of a dead letter whose envelope has no arrival time. */
   now: number;
   layout: LakeLayout;
   stateMaxBytes?: number;
@@ -106,12 +107,9 @@ export function processBatch(input: SpeedBatchInput): SpeedBatchResult {
   let viewDuplicates = 0;
   const segmentUnits: OutputUnit[] = segments.map((members) => {
     const first = members[0];
-    const last = members[members.length - 1];
     const views = segmentViews(input.layout, {
       shardId: first.record.coordinates.shardId,
-      firstSequenceNumber: first.record.coordinates.sequenceNumber,
-      lastSequenceNumber: last.record.coordinates.sequenceNumber,
-      transactions: members.map((m) => m.transaction),
+      records: members.map((m) => ({ sequenceNumber: m.record.coordinates.sequenceNumber, transaction: m.transaction })),
     });
     viewDuplicates += views.duplicates;
     // An alert belongs to the segment of the record that completed it: it is redone when that record is redelivered.
@@ -127,7 +125,7 @@ export function processBatch(input: SpeedBatchInput): SpeedBatchResult {
   const deadLetterUnits: OutputUnit[] = malformed.map((m) => ({
     kind: 'dead_letter',
     resumeIndex: m.index,
-    objects: [{ key: deadLetterKey(input.layout, m.record.coordinates), body: deadLetterBody(m.record, m) }],
+    objects: [{ key: deadLetterKey(input.layout, m.record.coordinates, input.now), body: deadLetterBody(m.record, m) }],
     alerts: [],
   }));
 

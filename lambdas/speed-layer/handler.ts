@@ -2,8 +2,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Context, KinesisStreamBatchResponse } from 'aws-lambda';
-import { kinesisDecoder, readTumblingWindow, type KinesisEvent, type TumblingWindow } from '../shared/kinesis';
-import { isMskEvent, mskDecoder, type MskBatchResponse, type MskEvent } from '../shared/msk';
+import { decodeEvent } from '../shared/event-source';
+import type { KinesisEvent, TumblingWindow } from '../shared/kinesis';
+import type { MskBatchResponse, MskEvent } from '../shared/msk';
 import { orderedUnits, type SourceRecord } from '../shared/source-record';
 import { AlertsLogWriteError, type AlertsLog } from './alerts-log';
 import { processBatch, type OutputUnit } from './core';
@@ -111,19 +112,6 @@ export function createShardBatchProcessor(deps: SpeedLayerDependencies) {
 
 export type SpeedLayerEvent = KinesisEvent | MskEvent;
 
-/** What every invocation needs from its event source, whichever it is: one decoding step for both. */
-interface DecodedInvocation {
-  records: SourceRecord[];
-  /** Kinesis only, and only when the mapping has a tumbling window; MSK events never carry one. */
-  window?: TumblingWindow;
-  failureResponse(failed: readonly SourceRecord[]): KinesisStreamBatchResponse | MskBatchResponse;
-}
-
-function decode(event: SpeedLayerEvent): DecodedInvocation {
-  if (isMskEvent(event)) return { records: mskDecoder.decode(event), failureResponse: mskDecoder.failureResponse };
-  return { records: kinesisDecoder.decode(event), window: readTumblingWindow(event), failureResponse: kinesisDecoder.failureResponse };
-}
-
 /** The response type follows the event type; Lambda itself only sees JSON. */
 export interface SpeedLayerHandler {
   (event: KinesisEvent, context?: Context): Promise<SpeedLayerResponse>;
@@ -151,7 +139,8 @@ export function createSpeedLayerHandler(deps: SpeedLayerDependencies): SpeedLaye
     metrics.captureColdStartMetric();
     try {
       // A batch that cannot even be decoded is the one case with nothing to report: throw and let Lambda retry.
-      const { records, window, failureResponse } = decode(event);
+      // So is an event from a source Tributary does not read (UnsupportedEventSourceError): a misconfigured mapping.
+      const { records, window, failureResponse } = decodeEvent(event);
 
       const ruleState = window ? readWindowState(window) : EMPTY_RULE_STATE;
 

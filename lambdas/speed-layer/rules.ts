@@ -55,7 +55,20 @@ export const ruleStateSchema = z.object({
    * from a checkpoint, so a record at or below it is a redelivery: one string makes retries idempotent.
    */
   processedThrough: z.string().regex(/^\d+$/).optional(),
-  cards: z.record(z.string(), cardStateSchema),
+  cards: z
+    .custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'expected an object of cards')
+    .transform((cards, ctx) => {
+      // Not z.record: it copies entries by assignment, so a card id `__proto__` (a valid id) set the copy's
+      // prototype instead of a key, and that card lost its R1/R2 memory between invocations. Object.entries and
+      // Object.fromEntries define own properties whatever the name.
+      const parsed: Array<[string, z.infer<typeof cardStateSchema>]> = [];
+      for (const [cardId, raw] of Object.entries(cards)) {
+        const card = cardStateSchema.safeParse(raw);
+        if (card.success) parsed.push([cardId, card.data]);
+        else for (const issue of card.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: [cardId, ...issue.path] });
+      }
+      return Object.fromEntries(parsed);
+    }),
 });
 
 export type RuleState = z.infer<typeof ruleStateSchema>;

@@ -16,6 +16,8 @@ interface PartialAggregate {
   windowStart: number;
   txnCount: number;
   totalCents: number;
+  /** Position in the segment of the first record counted here. */
+  firstPosition: number;
 }
 
 export interface LakeObject {
@@ -25,10 +27,8 @@ export interface LakeObject {
 
 export interface Segment {
   shardId: string;
-  firstSequenceNumber: string;
-  lastSequenceNumber: string;
-  /** The segment's valid transactions in log order. */
-  transactions: readonly Transaction[];
+  /** The segment's valid records in log order. */
+  records: ReadonlyArray<{ sequenceNumber: string; transaction: Transaction }>;
 }
 
 export interface SegmentViews {
@@ -45,18 +45,21 @@ function line(keyColumn: 'card_id' | 'customer_id', partial: PartialAggregate): 
   );
 }
 
-function accumulate(partials: Map<string, PartialAggregate>, key: string, windowStart: number, cents: number): void {
+function accumulate(partials: Map<string, PartialAggregate>, key: string, windowStart: number, cents: number, position: number): void {
   const id = `${key}\u0000${windowStart}`;
   const partial = partials.get(id);
   if (partial) {
     partial.txnCount += 1;
     partial.totalCents += cents;
   } else {
-    partials.set(id, { key, windowStart, txnCount: 1, totalCents: cents });
+    partials.set(id, { key, windowStart, txnCount: 1, totalCents: cents, firstPosition: position });
   }
 }
 
-/** One object per partition (dt/hr of the window start), lines sorted so the bytes depend only on the segment's records. */
+/**
+ * One object per partition (dt/hr of the window start), lines sorted so the bytes depend only on the segment's
+ * records, named by the segment's first record counted in that partition (docs/speed-layer.md, "Idempotence").
+ */
 function toObjects(
   layout: LakeLayout,
   view: SpeedView,
@@ -67,15 +70,16 @@ function toObjects(
   const sorted = [...partials.values()].sort(
     (a, b) => a.windowStart - b.windowStart || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
   );
-  const linesByPartition = new Map<string, string[]>();
+  const byPartition = new Map<string, { lines: string[]; firstPosition: number }>();
   for (const partial of sorted) {
     const partition = hourPartition(partial.windowStart);
-    const lines = linesByPartition.get(partition) ?? [];
-    lines.push(line(keyColumn, partial));
-    linesByPartition.set(partition, lines);
+    const entry = byPartition.get(partition) ?? { lines: [], firstPosition: partial.firstPosition };
+    entry.lines.push(line(keyColumn, partial));
+    entry.firstPosition = Math.min(entry.firstPosition, partial.firstPosition);
+    byPartition.set(partition, entry);
   }
-  return [...linesByPartition].map(([partition, lines]) => ({
-    key: viewObjectKey(layout, view, partition, segment),
+  return [...byPartition].map(([partition, { lines, firstPosition }]) => ({
+    key: viewObjectKey(layout, view, partition, { shardId: segment.shardId, firstSequenceNumber: segment.records[firstPosition].sequenceNumber }),
     body: `${lines.join('\n')}\n`,
   }));
 }
@@ -86,16 +90,16 @@ export function segmentViews(layout: LakeLayout, segment: Segment): SegmentViews
   const perCustomerHour = new Map<string, PartialAggregate>();
   const seen = new Set<string>();
   let duplicates = 0;
-  for (const txn of segment.transactions) {
+  segment.records.forEach(({ transaction: txn }, position) => {
     if (seen.has(txn.txnId)) {
       duplicates += 1;
-      continue;
+      return;
     }
     seen.add(txn.txnId);
     const cents = toCents(txn.amount);
-    accumulate(perCardMinute, txn.cardId, txn.eventTime - (txn.eventTime % MINUTE_MS), cents);
-    accumulate(perCustomerHour, txn.customerId, txn.eventTime - (txn.eventTime % HOUR_MS), cents);
-  }
+    accumulate(perCardMinute, txn.cardId, txn.eventTime - (txn.eventTime % MINUTE_MS), cents, position);
+    accumulate(perCustomerHour, txn.customerId, txn.eventTime - (txn.eventTime % HOUR_MS), cents, position);
+  });
   return {
     objects: [
       ...toObjects(layout, 'spend_per_card_minute', 'card_id', segment, perCardMinute),

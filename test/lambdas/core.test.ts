@@ -23,15 +23,17 @@ describe('speed views as per-segment partial aggregates', () => {
       txn({ txnId: 'b', amount: 0.2, eventTime: T0 + 5_000 }),
       txn({ txnId: 'c', amount: 100, cardId: 'card-7', eventTime: T0 + 95_000 }), // 22:00:05, next hour
     ]);
-    const name = `shardId-000000000000-${seq(0)}-${seq(2)}.json`;
+    // Each partition's object is named by the segment's first record in that partition.
+    const name21 = `shardId-000000000000-${seq(0)}.json`;
+    const name22 = `shardId-000000000000-${seq(2)}.json`;
     expect(objectsOf(result)).toEqual({
-      [`speed/spend_per_card_minute/dt=2026-11-21/hr=21/${name}`]:
+      [`speed/spend_per_card_minute/dt=2026-11-21/hr=21/${name21}`]:
         `{"card_id":"card-000042","window_start":${Date.UTC(2026, 10, 21, 21, 58)},"txn_count":2,"total_amount":0.30}\n`,
-      [`speed/spend_per_card_minute/dt=2026-11-21/hr=22/${name}`]:
+      [`speed/spend_per_card_minute/dt=2026-11-21/hr=22/${name22}`]:
         `{"card_id":"card-7","window_start":${Date.UTC(2026, 10, 21, 22, 0)},"txn_count":1,"total_amount":100.00}\n`,
-      [`speed/spend_per_customer_hour/dt=2026-11-21/hr=21/${name}`]:
+      [`speed/spend_per_customer_hour/dt=2026-11-21/hr=21/${name21}`]:
         `{"customer_id":"cust-000007","window_start":${Date.UTC(2026, 10, 21, 21)},"txn_count":2,"total_amount":0.30}\n`,
-      [`speed/spend_per_customer_hour/dt=2026-11-21/hr=22/${name}`]:
+      [`speed/spend_per_customer_hour/dt=2026-11-21/hr=22/${name22}`]:
         `{"customer_id":"cust-000007","window_start":${Date.UTC(2026, 10, 21, 22)},"txn_count":1,"total_amount":100.00}\n`,
     });
     expect(result.segmentCount).toBe(1);
@@ -42,9 +44,9 @@ describe('speed views as per-segment partial aggregates', () => {
     const keys = [0, 1, 2].flatMap((shard) => Object.keys(objectsOf(process(shard, [txn({ txnId: `s${shard}` })]))));
     expect(new Set(keys).size).toBe(6);
     expect(keys.filter((k) => k.includes('spend_per_card_minute'))).toEqual([
-      `speed/spend_per_card_minute/dt=2026-11-21/hr=21/shardId-000000000000-${sequenceNumber(0, 0)}-${sequenceNumber(0, 0)}.json`,
-      `speed/spend_per_card_minute/dt=2026-11-21/hr=21/shardId-000000000001-${sequenceNumber(1, 0)}-${sequenceNumber(1, 0)}.json`,
-      `speed/spend_per_card_minute/dt=2026-11-21/hr=21/shardId-000000000002-${sequenceNumber(2, 0)}-${sequenceNumber(2, 0)}.json`,
+      `speed/spend_per_card_minute/dt=2026-11-21/hr=21/shardId-000000000000-${sequenceNumber(0, 0)}.json`,
+      `speed/spend_per_card_minute/dt=2026-11-21/hr=21/shardId-000000000001-${sequenceNumber(1, 0)}.json`,
+      `speed/spend_per_card_minute/dt=2026-11-21/hr=21/shardId-000000000002-${sequenceNumber(2, 0)}.json`,
     ]);
   });
 
@@ -101,8 +103,8 @@ describe('malformed records', () => {
     const result = process(0, batch);
     const segments = result.units.filter((u) => u.kind === 'segment');
     expect(segments.map((s) => s.resumeIndex)).toEqual([0, 5]);
-    expect(segments[0].objects[0].key).toContain(`shardId-000000000000-${seq(0)}-${seq(0)}.json`);
-    expect(segments[1].objects[0].key).toContain(`shardId-000000000000-${seq(5)}-${seq(5)}.json`);
+    expect(segments[0].objects[0].key).toContain(`shardId-000000000000-${seq(0)}.json`);
+    expect(segments[1].objects[0].key).toContain(`shardId-000000000000-${seq(5)}.json`);
     expect(result.validCount).toBe(2);
   });
 });
@@ -122,7 +124,7 @@ describe('redelivery from the first failed record', () => {
     const first = process(0, batch);
     const laterSegment = first.units.find((u) => u.kind === 'segment' && u.resumeIndex === 3)!;
     expect(laterSegment.objects.map((o) => o.key)).toContain(
-      `speed/spend_per_card_minute/dt=2026-11-21/hr=21/shardId-000000000000-${seq(3)}-${seq(6)}.json`,
+      `speed/spend_per_card_minute/dt=2026-11-21/hr=21/shardId-000000000000-${seq(3)}.json`,
     );
 
     // Lambda checkpoints below the lowest reported record (position 2) and redelivers from there.

@@ -71,7 +71,7 @@ describe('speed-layer handler', () => {
     const { handler } = setup();
     const response = await handler(kinesisEvent(0, [large('t-1', 0), large('t-2', 1_000), large('t-3', 2_000)], { window: true }));
 
-    const name = `shardId-000000000000-${seq(0)}-${seq(2)}.json`;
+    const name = `shardId-000000000000-${seq(0)}.json`;
     expect(putKeys()).toEqual([
       `speed/alerts/dt=2026-11-21/hr=21/R1_card-000042_${T0}.json`,
       `speed/spend_per_card_minute/dt=2026-11-21/hr=21/${name}`,
@@ -135,8 +135,8 @@ describe('speed-layer handler', () => {
     ]);
     // segment A = [a], segment B = [c, e]
     expect(putKeys().filter((k) => k.includes('spend_per_card_minute'))).toEqual([
-      `speed/spend_per_card_minute/dt=2026-11-21/hr=21/shardId-000000000000-${seq(0)}-${seq(0)}.json`,
-      `speed/spend_per_card_minute/dt=2026-11-21/hr=21/shardId-000000000000-${seq(2)}-${seq(4)}.json`,
+      `speed/spend_per_card_minute/dt=2026-11-21/hr=21/shardId-000000000000-${seq(0)}.json`,
+      `speed/spend_per_card_minute/dt=2026-11-21/hr=21/shardId-000000000000-${seq(2)}.json`,
     ]);
     expect(response.state!.processedThrough).toBe(seq(4));
     expect(response.state!.cards['card-000042'].previous?.txnId).toBe('e');
@@ -168,7 +168,7 @@ describe('speed-layer handler', () => {
     const batch: Payload[] = [large('v0', 0), POISON.badJson(1), large('v2', 1_000), large('v3', 2_000), txn({ txnId: 'v4' })];
     const first = await handler(kinesisEvent(0, batch, { window: true }));
     expect(first.batchItemFailures).toEqual([]);
-    const firstPuts = puts().filter((p) => p.Key!.includes(`${seq(2)}-${seq(4)}.json`));
+    const firstPuts = puts().filter((p) => p.Key!.includes(`-${seq(2)}.json`));
     expect(firstPuts).toHaveLength(2); // one object per view for segment B
     expect(appended()).toHaveLength(1); // R1 over v0, v2, v3
 
@@ -186,7 +186,7 @@ describe('speed-layer handler', () => {
 
   it('on an S3 failure, reports every record from the unwritten segment on and returns the state as of that record', async () => {
     const { handler, metric } = setup();
-    const laterSegment = `${seq(2)}-${seq(3)}.json`;
+    const laterSegment = `-${seq(2)}.json`;
     s3Mock.on(PutObjectCommand).callsFake((input: PutObjectCommandInput) => {
       if (input.Key!.endsWith(laterSegment)) throw Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown' });
       return {};
@@ -273,8 +273,7 @@ describe('speed-layer handler', () => {
 describe('speed-layer handler with MSK events', () => {
   const partition = (n: number) => `${TOPIC}-${n}`;
   const failure = (n: number, offset: number) => ({ itemIdentifier: { partition: partition(n), offset } });
-  const viewKey = (view: string, n: number, first: number, last: number) =>
-    `speed/${view}/dt=2026-11-21/hr=21/${partition(n)}-${first}-${last}.json`;
+  const viewKey = (view: string, n: number, first: number) => `speed/${view}/dt=2026-11-21/hr=21/${partition(n)}-${first}.json`;
 
   it('processes each topic-partition as its own unit, keys named by topic-partition and offsets, no state', async () => {
     const { handler, metric } = setup();
@@ -288,10 +287,10 @@ describe('speed-layer handler with MSK events', () => {
     expect(response).toEqual({ batchItemFailures: [] });
     expect(putKeys()).toEqual([
       `speed/alerts/dt=2026-11-21/hr=21/R1_card-000042_${T0}.json`,
-      viewKey('spend_per_card_minute', 0, 1_000, 1_002),
-      viewKey('spend_per_card_minute', 3, 52, 52),
-      viewKey('spend_per_customer_hour', 0, 1_000, 1_002),
-      viewKey('spend_per_customer_hour', 3, 52, 52),
+      viewKey('spend_per_card_minute', 0, 1_000),
+      viewKey('spend_per_card_minute', 3, 52),
+      viewKey('spend_per_customer_hour', 0, 1_000),
+      viewKey('spend_per_customer_hour', 3, 52),
     ]);
     // Every key is S3-safe: only unreserved characters besides the separators.
     expect(putKeys().every((key) => /^[A-Za-z0-9._=/-]+$/.test(key))).toBe(true);
@@ -339,10 +338,10 @@ describe('speed-layer handler with MSK events', () => {
     });
     // Each topic-partition is cut at its own first failure: A = [a], B = [c, e]; [f, h] (nothing before 200); [g].
     expect(putKeys().filter((k) => k.includes('spend_per_card_minute'))).toEqual([
-      viewKey('spend_per_card_minute', 0, 1_000, 1_000),
-      viewKey('spend_per_card_minute', 0, 1_002, 1_004),
-      viewKey('spend_per_card_minute', 1, 201, 203),
-      viewKey('spend_per_card_minute', 2, 77, 77),
+      viewKey('spend_per_card_minute', 0, 1_000),
+      viewKey('spend_per_card_minute', 0, 1_002),
+      viewKey('spend_per_card_minute', 1, 201),
+      viewKey('spend_per_card_minute', 2, 77),
     ]);
     expect(metric('RecordsDeadLettered')).toEqual([2, 2, 1]);
   });
@@ -368,8 +367,8 @@ describe('speed-layer handler with MSK events', () => {
     expect(retry).toEqual(first);
     expect(putKeys()).toEqual([
       `deadletter/speed/dt=2026-11-21/hr=21/${partition(0)}-1001.json`,
-      viewKey('spend_per_card_minute', 0, 1_002, 1_004),
-      viewKey('spend_per_customer_hour', 0, 1_002, 1_004),
+      viewKey('spend_per_card_minute', 0, 1_002),
+      viewKey('spend_per_customer_hour', 0, 1_002),
     ]);
     for (const put of puts()) expect(put).toEqual(firstPuts.find((p) => p.Key === put.Key));
     // No window state: v0 is not redelivered, so the retry cannot complete R1 again (the first invocation published it).
@@ -379,7 +378,7 @@ describe('speed-layer handler with MSK events', () => {
   it('on an S3 failure in one topic-partition, has only that partition redelivered from the unwritten segment on', async () => {
     const { handler, metric } = setup();
     s3Mock.on(PutObjectCommand).callsFake((input: PutObjectCommandInput) => {
-      if (input.Key!.endsWith(`${partition(1)}-201-202.json`)) throw Object.assign(new Error('Internal error'), { name: 'InternalError' });
+      if (input.Key!.endsWith(`${partition(1)}-201.json`)) throw Object.assign(new Error('Internal error'), { name: 'InternalError' });
       return {};
     });
     const response = await handler(

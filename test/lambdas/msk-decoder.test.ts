@@ -39,26 +39,30 @@ describe('MSK decoder', () => {
     expect(records.map((r) => validateTransaction(r).valid)).toEqual([true, true]);
   });
 
-  it('marks a missing value, a value or key that is not base64 and a key that is not UTF-8 as undecodable', () => {
-    const event = mskEvent([{ partition: 1, payloads: [txn(), POISON.notBase64(), txn(), txn(), txn()] }]);
+  it('marks a missing value and a value that is not base64 as undecodable', () => {
+    const event = mskEvent([{ partition: 1, payloads: [txn(), POISON.notBase64(), txn()] }]);
     const partition = event.records[`${TOPIC}-1`];
     partition[0].value = null; // a tombstone
-    partition[2].key = 'Y2FyZC0%%%';
-    partition[3].key = Buffer.from([0x63, 0xff]).toString('base64');
     const records = mskDecoder.decode(event);
 
-    expect(records.map((r) => r.decodeError)).toEqual([
-      'value is missing',
-      'value is not valid base64',
-      'key is not valid base64',
-      'key is not valid UTF-8',
-      undefined,
-    ]);
-    expect(records.slice(0, 4).map((r) => r.data.length)).toEqual([0, 0, 0, 0]);
+    expect(records.map((r) => r.decodeError)).toEqual(['value is missing', 'value is not valid base64', undefined]);
+    expect(records.slice(0, 2).map((r) => r.data.length)).toEqual([0, 0]);
     expect(records.map((r) => r.encodedData)).toEqual(partition.map((p) => p.value ?? ''));
-    expect(records.slice(0, 4).map((r) => validateTransaction(r))).toEqual(
-      records.slice(0, 4).map((r) => ({ valid: false, reason: 'undecodable', detail: r.decodeError, errors: [] })),
+    expect(records.slice(0, 2).map((r) => validateTransaction(r))).toEqual(
+      records.slice(0, 2).map((r) => ({ valid: false, reason: 'undecodable', detail: r.decodeError, errors: [] })),
     );
+  });
+
+  it('keeps a record whose key is not text (binary, or not even base64): the key as delivered is its partition key', () => {
+    const event = mskEvent([{ partition: 1, payloads: [txn(), txn()] }]);
+    const partition = event.records[`${TOPIC}-1`];
+    partition[0].key = 'Y2FyZC0%%%';
+    partition[1].key = Buffer.from([0x63, 0xff]).toString('base64');
+    const records = mskDecoder.decode(event);
+
+    expect(records.map((r) => r.decodeError)).toEqual([undefined, undefined]);
+    expect(records.map((r) => r.coordinates.partitionKey)).toEqual(['Y2FyZC0%%%', 'Y/8=']);
+    expect(records.map((r) => validateTransaction(r).valid)).toEqual([true, true]);
   });
 
   it('refuses an event whose topic could not be part of an S3 key (Kafka allows only [A-Za-z0-9._-])', () => {
