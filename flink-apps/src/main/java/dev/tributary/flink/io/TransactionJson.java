@@ -7,7 +7,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tributary.flink.model.ParsedRecord;
 import dev.tributary.flink.model.Transaction;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.math.BigDecimal;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
@@ -24,8 +28,6 @@ public final class TransactionJson {
     public static final Set<String> CHANNELS = Set.of("POS", "ECOM", "ATM", "CONTACTLESS");
 
     private static final Pattern ID = Pattern.compile("^[A-Za-z0-9_-]+$");
-    private static final Pattern CURRENCY = Pattern.compile("^[A-Z]{3}$");
-    private static final Pattern COUNTRY = Pattern.compile("^[A-Z]{2}$");
     private static final BigDecimal MAX_AMOUNT = new BigDecimal("1000000");
     private static final long MIN_EVENT_TIME = 946684800000L;
     private static final long MAX_EVENT_TIME = 4102444800000L;
@@ -34,6 +36,11 @@ public final class TransactionJson {
     // Exact decimals: 0.1 must stay 0.1, not the double nearest to it.
     private static final ObjectMapper MAPPER =
             new ObjectMapper().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+
+    // After MAPPER, which reads them.
+    /** ISO 4217 codes and ISO 3166-1 alpha-2 codes: the schema's enums, read from the copy in the jar. */
+    public static final Set<String> CURRENCIES = schemaEnum("currency");
+    public static final Set<String> COUNTRIES = schemaEnum("country");
 
     private TransactionJson() {}
 
@@ -82,8 +89,8 @@ public final class TransactionJson {
                 id(node, "customerId", true),
                 id(node, "merchantId", false),
                 amount(node),
-                matching(node, "currency", CURRENCY),
-                matching(node, "country", COUNTRY),
+                oneOf(node, "currency", CURRENCIES, "an ISO 4217 currency code"),
+                oneOf(node, "country", COUNTRIES, "an ISO 3166-1 alpha-2 country code"),
                 channel(node),
                 eventTime(node),
                 schemaVersion(node));
@@ -116,12 +123,29 @@ public final class TransactionJson {
         return value;
     }
 
-    private static String matching(JsonNode node, String field, Pattern pattern) {
+    private static String oneOf(JsonNode node, String field, Set<String> allowed, String what) {
         String value = text(node, field);
-        if (!pattern.matcher(value).matches()) {
-            throw new SchemaViolation("'" + field + "' must match " + pattern.pattern());
+        if (!allowed.contains(value)) {
+            throw new SchemaViolation("'" + field + "' must be " + what);
         }
         return value;
+    }
+
+    private static Set<String> schemaEnum(String field) {
+        try (InputStream in = TransactionJson.class.getResourceAsStream("/schemas/transaction.schema.json")) {
+            if (in == null) {
+                throw new IllegalStateException("schemas/transaction.schema.json is not in the jar (flink-apps/pom.xml resources)");
+            }
+            JsonNode values = MAPPER.readTree(in).path("properties").path(field).path("enum");
+            if (!values.isArray() || values.isEmpty()) {
+                throw new IllegalStateException("schemas/transaction.schema.json has no enum for '" + field + "'");
+            }
+            Set<String> set = new HashSet<>();
+            values.forEach(v -> set.add(v.asText()));
+            return Set.copyOf(set);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not read schemas/transaction.schema.json from the jar", e);
+        }
     }
 
     private static String channel(JsonNode node) {

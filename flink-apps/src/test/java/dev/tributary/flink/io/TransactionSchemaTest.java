@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -58,5 +59,15 @@ class TransactionSchemaTest {
         assertThat(new TreeSet<>(TransactionJson.CHANNELS)).containsExactlyElementsOf(new TreeSet<>(channels));
         assertThat(schema.get("additionalProperties").asBoolean()).isFalse();
         assertThat(Arrays.asList(schema.get("properties").get("schemaVersion").get("const").asInt())).containsExactly(1);
+    }
+
+    @Test
+    void theParserTakesCurrencyAndCountryFromTheSchemasEnums() {
+        for (String field : List.of("currency", "country")) {
+            List<String> values = new ArrayList<>();
+            schema.get("properties").get(field).get("enum").forEach(n -> values.add(n.asText()));
+            Set<String> parsed = field.equals("currency") ? TransactionJson.CURRENCIES : TransactionJson.COUNTRIES;
+            assertThat(new TreeSet<>(parsed)).as(field).containsExactlyElementsOf(new TreeSet<>(values));
+        }
     }
 }
