@@ -63,6 +63,20 @@ const NODE_TYPES: Record<string, string> = {
   'AWS::EC2::VPCEndpoint': 'VPC endpoints',
 };
 
+/** The colour class of a node, by what its resource does. */
+const NODE_CLASSES: Record<string, RegExp> = {
+  log: /^(AWS::Kinesis::Stream|AWS::MSK::\w+|Custom::MskTopic)$/,
+  compute: /^AWS::(Lambda::Function|KinesisAnalyticsV2::Application|KinesisFirehose::DeliveryStream|StepFunctions::StateMachine|Scheduler::Schedule|Events::Rule)$/,
+  data: /^AWS::(S3::Bucket|Glue::\w+|DynamoDB::Table|SSM::Parameter|Athena::\w+)$/,
+  delivery: /^AWS::(SNS::Topic|SQS::Queue)$/,
+};
+const CLASS_STYLES: Record<string, string> = {
+  log: 'fill:#fde7c8,stroke:#c77700,color:#000',
+  compute: 'fill:#dbeafe,stroke:#2b6cb0,color:#000',
+  data: 'fill:#def7e2,stroke:#2f855a,color:#000',
+  delivery: 'fill:#f3e1f7,stroke:#805ad5,color:#000',
+};
+
 /** Types drawn as one node per stack when a stack has more than one. */
 const GROUPED_TYPES = new Set(['AWS::Glue::Table', 'AWS::Athena::NamedQuery', 'AWS::CloudWatch::Alarm', 'AWS::EC2::VPCEndpoint']);
 
@@ -268,7 +282,7 @@ export function mermaidFor(profile: string, stacks: StackTemplate[]): string {
   }
 
   // Nodes.
-  interface Node { id: string; stack: string; text: string; keys: ResourceKey[] }
+  interface Node { id: string; stack: string; type: string; text: string; keys: ResourceKey[] }
   const nodes = new Map<string, Node>();
   const drawn: ResourceKey[] = [];
   for (const stack of stacks) {
@@ -283,7 +297,7 @@ export function mermaidFor(profile: string, stacks: StackTemplate[]): string {
       const text = grouped
         ? `${countOf(resource.Type)} ${NODE_TYPES[resource.Type]}`
         : `${NODE_TYPES[resource.Type]}<br/>${constructPath(logicalId, resource)}`;
-      const node = nodes.get(id) ?? { id, stack: stack.id, text, keys: [] };
+      const node = nodes.get(id) ?? { id, stack: stack.id, type: resource.Type, text, keys: [] };
       node.keys.push(k);
       nodes.set(id, node);
       graph.nodeOf.set(k, id);
@@ -398,6 +412,11 @@ export function mermaidFor(profile: string, stacks: StackTemplate[]): string {
     lines.push(edge.text ? `  ${edge.from} -->|${edge.text}| ${edge.to}` : `  ${edge.from} --> ${edge.to}`);
   }
   lines.push(...stackEdges.sort());
+  // Colours: the logs (event log and alerts log), compute, data at rest, delivery to people and retries.
+  for (const [name, types] of Object.entries(NODE_CLASSES)) {
+    const members = [...nodes.values()].filter((n) => types.test(n.type)).map((n) => n.id).sort();
+    if (members.length) lines.push(`  classDef ${name} ${CLASS_STYLES[name]}`, `  class ${members.join(',')} ${name}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -419,8 +438,8 @@ interface Page {
   locator(selector: string): { first(): { screenshot(options: { path: string }): Promise<unknown> } };
 }
 
-/** Renders Mermaid sources to SVG with the mermaid package's browser bundle in headless Chromium. */
-export async function renderSvgs(sources: string[], options: { screenshot?: string } = {}): Promise<string[]> {
+/** Renders Mermaid sources to SVG (ids from `id`, so that the same source always gives the same SVG) with the mermaid package's browser bundle in headless Chromium. */
+export async function renderSvgs(diagrams: { id: string; source: string }[], options: { screenshot?: string } = {}): Promise<string[]> {
   // Loaded here so that the .mmd check (the jest test) needs neither Chromium nor playwright-core.
   const { chromium } = require('playwright-core') as { chromium: Chromium };
   const mermaidJs = require.resolve('mermaid/dist/mermaid.min.js');
@@ -437,12 +456,12 @@ export async function renderSvgs(sources: string[], options: { screenshot?: stri
     await page.setContent('<!doctype html><html><body></body></html>');
     await page.addScriptTag({ path: mermaidJs });
     const svgs: string[] = [];
-    for (const [i, source] of sources.entries()) {
+    for (const { id, source } of diagrams) {
       const svg = await page.evaluate(async ({ source, id }) => {
         const mermaid = (globalThis as unknown as { mermaid: { initialize(c: object): void; render(id: string, s: string): Promise<{ svg: string }> } }).mermaid;
         mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', theme: 'default', flowchart: { htmlLabels: false }, deterministicIds: true, deterministicIDSeed: id });
         return (await mermaid.render(id, source)).svg;
-      }, { source, id: `diagram${i}` });
+      }, { source, id: `diagram-${id}` });
       svgs.push(svg);
     }
     if (options.screenshot && svgs.length) {
@@ -462,15 +481,15 @@ async function main() {
   const screenshot = process.argv.find((a) => a.startsWith('--screenshot='))?.slice('--screenshot='.length);
   const selected = profiles.length ? profiles : profileNames();
   fs.mkdirSync(DIAGRAMS_DIR, { recursive: true });
-  const sources: string[] = [];
+  const diagrams: { id: string; source: string }[] = [];
   for (const profile of selected) {
     process.stderr.write(`diagrams: synthesizing ${profile} ...\n`);
     const source = diagramSource(profile);
     fs.writeFileSync(path.join(DIAGRAMS_DIR, `${profile}.mmd`), source);
-    sources.push(source);
+    diagrams.push({ id: profile, source });
   }
   process.stderr.write('diagrams: rendering SVG in headless Chromium ...\n');
-  const svgs = await renderSvgs(sources, { screenshot });
+  const svgs = await renderSvgs(diagrams, { screenshot });
   for (const [i, profile] of selected.entries()) {
     fs.writeFileSync(path.join(DIAGRAMS_DIR, `${profile}.svg`), `${svgs[i]}\n`);
     process.stderr.write(`diagrams: wrote diagrams/${profile}.mmd and diagrams/${profile}.svg\n`);
