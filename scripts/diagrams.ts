@@ -23,6 +23,9 @@
  * - a stack dependency with no arrow between the two stacks is a dotted
  *   arrow between the boxes (e.g. the dashboard reading every layer's metrics).
  * Everything is sorted, so the output only changes when the app does.
+ *
+ * `npm run diagrams -- dev` does one profile; `--screenshot=<file.png>` also saves a PNG of the first
+ * one rendered, to look at. CHROMIUM=<path> overrides /usr/bin/chromium (Debian's `chromium`).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -445,13 +448,14 @@ export async function renderSvgs(diagrams: { id: string; source: string }[], opt
   const mermaidJs = require.resolve('mermaid/dist/mermaid.min.js');
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tributary-chromium-'));
   // A fresh profile (playwright passes it as --user-data-dir), and no network: mermaid is served from node_modules.
-  const browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  let browser: Awaited<ReturnType<Chromium['launchPersistentContext']>> | undefined;
   try {
+    browser = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync'],
+    });
     const page = await browser.newPage();
     await page.setContent('<!doctype html><html><body></body></html>');
     await page.addScriptTag({ path: mermaidJs });
@@ -471,7 +475,7 @@ export async function renderSvgs(diagrams: { id: string; source: string }[], opt
     }
     return svgs;
   } finally {
-    await browser.close();
+    await browser?.close();
     fs.rmSync(userDataDir, { recursive: true, force: true });
   }
 }
