@@ -10,6 +10,7 @@ import { formatReplay, replay } from './replay';
 import { readServingVersion, servingVersion, switchServingVersion } from './serving/version';
 import { openLog } from './log';
 import { openLakeSql } from './serving/lake-sql';
+import { formatCsv, formatJson, formatTable, type QueryColumn, type Row } from './serving/format';
 import { formatBatch, readBatchRun, runBatch, servedBatchRun } from './batch';
 import { defaultSettings, sandboxDirs, type LogKind, type SandboxPorts, type SandboxSettings } from './settings';
 import { WORKERS } from './workers/main';
@@ -204,14 +205,22 @@ function served(settings: SandboxSettings): number {
   return servingVersion(settings, sandboxPlatformConfig(REPO_ROOT).config).version;
 }
 
-async function query(sql: string, options: CommonOptions & { json?: boolean }) {
+/**
+ * Run SQL on the lake and print the result: an aligned table (times as ISO-8601 UTC, decimals exact), or
+ * with `--json` / `--csv` the same values for scripts (sandbox/serving/format.ts).
+ */
+async function query(sql: string, options: CommonOptions & { json?: boolean; csv?: boolean }) {
   const settings = settingsFrom(options);
   const lake = await openLakeSql(sandboxDirs(settings).lake, { servedVersion: served(settings), batchRun: servedBatchRun(settings) });
   try {
-    const rows = await lake.query(sql);
-    if (options.json) console.log(JSON.stringify(rows, null, 2));
-    else if (rows.length === 0) console.log('(no rows)');
-    else console.table(rows);
+    // The reader, not lake.query, so that the column types (BIGINT, DECIMAL, TIMESTAMP, ...) come with the rows.
+    const reader = await lake.connection.runAndReadAll(sql);
+    const types = reader.columnTypes();
+    const columns: QueryColumn[] = reader.columnNames().map((name, i) => ({ name, type: types[i].toString() }));
+    const rows = reader.getRowObjectsJson() as Row[];
+    if (options.json) console.log(formatJson(columns, rows));
+    else if (options.csv) process.stdout.write(formatCsv(columns, rows));
+    else console.log(formatTable(columns, rows));
   } finally {
     lake.close();
   }
@@ -298,7 +307,8 @@ export function program(): Command {
   withCommon(cli.command('query'))
     .description('run SQL on the lake through DuckDB: the Glue tables, the serving_ (Kappa) and lambda_ (Lambda) views')
     .argument('<sql>', 'the query')
-    .option('--json', 'print rows as JSON')
+    .option('--json', 'print rows as JSON (times as ISO-8601, BIGINT and DECIMAL as exact strings)')
+    .addOption(new Option('--csv', 'print rows as CSV (RFC 4180; times as ISO-8601, decimals exact)').conflicts('json'))
     .action((sql, options) => query(sql, options));
   withCommon(cli.command('alerts'))
     .description('the real-time alerts delivered to subscribers (the SNS topic), from both paths, with each one\'s latency from produce')
