@@ -118,10 +118,19 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   return Promise.race([promise.catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Every process of the home as the supervisor recorded it, and each worker's counters, with a state each. */
-export function componentStatuses(settings: SandboxSettings, flink: FlinkState, now = Date.now()): ComponentStatus[] {
+/**
+ * Every process of the home as the supervisor recorded it, and each worker's counters, with a state each.
+ * A process that exits is dropped from the record: `known` holds the names seen before (the caller keeps
+ * it between calls), so that one which is gone shows as down rather than disappearing from the page.
+ */
+export function componentStatuses(settings: SandboxSettings, flink: FlinkState, known: Set<string> = new Set(), now = Date.now()): ComponentStatus[] {
   const records = new Supervisor(settings).recorded();
   const statuses: ComponentStatus[] = [];
+  for (const record of records) known.add(record.name);
+  for (const name of known) {
+    if (records.some((r) => r.name === name)) continue;
+    statuses.push({ name, state: 'down', detail: `exited; its log: ${path.join(sandboxDirs(settings).logs, `${name}.log`)}` });
+  }
   for (const record of records) {
     const alive = isStillOurs(record);
     const status: ComponentStatus = { name: record.name, state: alive ? 'up' : 'down', pid: record.pid };
@@ -142,7 +151,7 @@ export function componentStatuses(settings: SandboxSettings, flink: FlinkState, 
     }
     statuses.push(status);
   }
-  if (!flink.running && !records.some((r) => r.name.startsWith(FLINK_PROCESS))) {
+  if (!flink.running && !statuses.some((c) => c.name.startsWith(FLINK_PROCESS))) {
     statuses.push({ name: FLINK_PROCESS, state: 'off', detail: flink.reason ?? 'not started' });
   }
   return statuses;
@@ -152,9 +161,9 @@ function served(options: ConsoleOptions): number {
   return servingVersion(options.settings, options.config).version;
 }
 
-export async function consoleStatus(options: ConsoleOptions): Promise<ConsoleStatus> {
+export async function consoleStatus(options: ConsoleOptions, known?: Set<string>): Promise<ConsoleStatus> {
   const flink = options.flink();
-  const components = componentStatuses(options.settings, flink);
+  const components = componentStatuses(options.settings, flink, known);
   // The Flink job is running only if its process is (it may have crashed since the sandbox started).
   const flinkUp = flink.running && components.some((c) => c.name.startsWith(FLINK_PROCESS) && c.state === 'up');
   // The files' counters first; the Flink lag asks the broker or the job's REST API: bounded, so a slow engine never holds the page.
@@ -271,8 +280,9 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   };
   // One status at a time: concurrent page polls share the one being computed.
   let pendingStatus: Promise<ConsoleStatus> | undefined;
+  const known = new Set<string>();
   const status = () => {
-    pendingStatus ??= consoleStatus(options).finally(() => {
+    pendingStatus ??= consoleStatus(options, known).finally(() => {
       pendingStatus = undefined;
     });
     return pendingStatus;

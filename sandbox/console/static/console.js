@@ -57,7 +57,6 @@ async function renderDiagram() {
     mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', theme: 'default', flowchart: { htmlLabels: false } });
     const { svg } = await mermaid.render('arch', source);
     $('diagram').innerHTML = svg;
-    $('diagram-note').textContent = 'from the synthesized CDK app; a cluster\'s border shows its sandbox stand-in\'s state';
   } catch (error) {
     $('diagram').textContent = `The diagram could not be rendered: ${error.message ?? error}`;
   }
@@ -151,6 +150,7 @@ async function pollStatus() {
     if (!ok) throw new Error(body.error ?? 'error');
     lastOk = Date.now();
     $('context').textContent = `${body.home} · log: ${body.log} · profile: ${body.profile} · serving v=${body.servedVersion}`;
+    $('diagram-note').textContent = `profile ${body.profile}, from the synthesized CDK app; here the event log is ${body.log}. A cluster's border shows the state of its sandbox stand-in.`;
     renderComponents(body);
     setConnection(true, `live · ${clock(body.now)}`);
   } catch (error) {
