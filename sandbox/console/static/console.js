@@ -220,6 +220,14 @@ for (const link of document.querySelectorAll('.examples a')) {
   link.addEventListener('click', (event) => { event.preventDefault(); $('sql').value = link.dataset.sql; void runQuery(link.dataset.sql); });
 }
 
+$('zoom').addEventListener('click', () => {
+  const full = $('diagram').classList.toggle('full');
+  // mermaid sizes the SVG to its container (width 100%) up to its natural width (the inline max-width).
+  const svg = $('diagram').querySelector('svg');
+  if (svg) svg.style.width = full ? svg.style.maxWidth : '';
+  $('zoom').textContent = full ? 'fit' : 'full size';
+});
+
 void renderDiagram();
 void pollStatus();
 void pollAlerts();
