@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { MAX_ROWS, startConsole, type RunningConsole } from '../../sandbox/console/server';
+import { MAX_ROWS, startConsole, type ConsoleStatus, type QueryAnswer, type RunningConsole } from '../../sandbox/console/server';
+import { defaultSettings } from '../../sandbox/settings';
 import type { GeneratedWorkload } from '../../sandbox/generator';
 import { sandboxPlatformConfig } from '../../sandbox/platform-config';
 import { makeWorkload, runWorkload, type RunResult } from '../../sandbox/run';
@@ -144,6 +145,18 @@ describe('the sandbox web console', () => {
     expect(fs.statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
   }, 60_000);
 
+  it('shows a worker whose counters stopped coming as stale', async () => {
+    const pid = sandbox.supervisor.recorded().find((r) => r.name === 'speed-layer')!.pid;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await page.locator('.component[data-component="speed-layer"] .badge.stale').waitFor({ timeout: 30_000 });
+      expect(await page.locator('.component[data-component="speed-layer"] .detail').textContent()).toMatch(/no counters for \d+ s/);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await page.locator('.component[data-component="speed-layer"] .badge.up').waitFor({ timeout: 15_000 });
+  }, 60_000);
+
   it('shows a component that stopped as down, in its panel and in the diagram', async () => {
     await run;
     await sandbox.supervisor.stop('raw-archive');
@@ -151,4 +164,43 @@ describe('the sandbox web console', () => {
     await page.locator('#diagram g.cluster.state-down[id$="-Archive"]').waitFor({ timeout: 5_000 });
     await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, '-archive-down.png'), fullPage: true });
   }, 120_000);
+});
+
+describe('the console server on a home where nothing runs', () => {
+  let web: RunningConsole;
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'tributary-console-empty-'));
+
+  beforeAll(async () => {
+    web = await startConsole({ settings: defaultSettings(REPO, { home }), config, profile: 'dev', flink: () => ({ running: false, reason: 'not started' }), port: 0 });
+  });
+  afterAll(async () => {
+    await web?.close();
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  const post = (body: string) => fetch(`${web.url}api/query`, { method: 'POST', body }).then(async (r) => [r.status, (await r.json()) as QueryAnswer & { error?: string }] as const);
+
+  it('listens on 127.0.0.1 only and serves the page, mermaid and the diagram', async () => {
+    expect(web.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    for (const [file, type] of [['', 'text/html'], ['console.js', 'text/javascript'], ['vendor/mermaid.min.js', 'text/javascript'], ['diagram.mmd', 'text/plain']]) {
+      const response = await fetch(`${web.url}${file}`);
+      expect([file, response.status, response.headers.get('content-type')?.split(';')[0]]).toEqual([file, 200, type]);
+    }
+    expect((await fetch(`${web.url}nothing-here`)).status).toBe(404);
+  });
+
+  it('answers the status with Flink off and no alerts, and no alerts from any index', async () => {
+    const status = (await (await fetch(`${web.url}api/status`)).json()) as ConsoleStatus;
+    expect(status.components).toEqual([{ name: 'flink-stream', state: 'off', detail: 'not started' }]);
+    expect(status.alertsDelivered).toEqual({ speed: 0, stream: 0 });
+    expect(await (await fetch(`${web.url}api/alerts?since=abc`)).json()).toEqual({ next: 0, alerts: [] });
+  });
+
+  it('refuses a query it cannot read, and reports DuckDB\'s error', async () => {
+    expect(await post('not json')).toEqual([400, { error: expect.stringMatching(/^expected a JSON body/) }]);
+    expect(await post(JSON.stringify({ sql: '  ' }))).toEqual([400, { error: 'no SQL given' }]);
+    expect(await post(JSON.stringify({ sql: 'SELEC 1' }))).toEqual([400, { error: expect.stringMatching(/Parser Error/) }]);
+    const [status, answer] = await post(JSON.stringify({ sql: 'SELECT count(*) AS n, 1764918000000::BIGINT AS detected_at FROM speed_alerts' }));
+    expect([status, answer.rows]).toEqual([200, [['0', '2025-12-05T07:00:00.000Z']]]);
+  });
 });
