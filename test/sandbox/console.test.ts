@@ -164,6 +164,18 @@ describe('the sandbox web console', () => {
     await page.locator('#diagram g.cluster.state-down[id$="-Archive"]').waitFor({ timeout: 5_000 });
     await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, '-archive-down.png'), fullPage: true });
   }, 120_000);
+
+  it('keeps the page up when the console stops answering, and comes back when it answers again', async () => {
+    const port = web.port;
+    await web.close();
+    await page.locator('#connection.badge.down').waitFor({ timeout: 20_000 });
+    expect(await page.locator('#connection').textContent()).toMatch(/^no answer .*counters \d+ s old/);
+    // The last counters stay on the page, marked stale.
+    expect(await page.locator('.component[data-component="speed-layer"]').getAttribute('class')).toMatch(/stale/);
+    const flink = sandbox.flink;
+    web = await startConsole({ settings: sandbox.settings, config, profile: 'dev', flink: () => flink, log: sandbox.log, port });
+    await page.locator('#connection.badge.up').waitFor({ timeout: 20_000 });
+  }, 60_000);
 });
 
 describe('the console server on a home where nothing runs', () => {
