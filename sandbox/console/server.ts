@@ -288,9 +288,18 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     return pendingStatus;
   };
 
+  let port = 0;
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const handle = async () => {
+      // Only this page may call it: listening on 127.0.0.1 keeps other machines out, and these keep other web
+      // pages in the user's browser out (a DNS-rebound name fails the Host check; a cross-site POST needs
+      // application/json, which takes a CORS preflight this server never allows, and carries a foreign Origin).
+      const own = [`127.0.0.1:${port}`, `localhost:${port}`];
+      if (!own.includes(req.headers.host ?? '')) return sendJson(res, 403, { error: `Host ${req.headers.host ?? '(none)'} is not this console` });
+      if (req.headers.origin !== undefined && !own.map((h) => `http://${h}`).includes(req.headers.origin)) {
+        return sendJson(res, 403, { error: `Origin ${req.headers.origin} is not this console` });
+      }
       if (req.method === 'GET' && files[url.pathname]) return sendFile(res, files[url.pathname]);
       if (req.method === 'GET' && url.pathname === '/api/status') return sendJson(res, 200, await status());
       if (req.method === 'GET' && url.pathname === '/api/alerts') {
@@ -298,6 +307,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
         return sendJson(res, 200, await consoleAlerts(options.settings, Number.isSafeInteger(since) && since >= 0 ? since : 0));
       }
       if (req.method === 'POST' && url.pathname === '/api/query') {
+        if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return sendJson(res, 415, { error: 'send the query as application/json: {"sql": "..."}' });
         let sql: unknown;
         try {
           sql = (JSON.parse(await readBody(req)) as { sql?: unknown }).sql;
@@ -326,7 +336,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}/`,
     port,
