@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,6 +24,19 @@ import { freePorts, REPO, testSettings } from '../helpers/sandbox';
 
 const { config } = sandboxPlatformConfig(REPO);
 const SCREENSHOT = path.join(REPO, 'test-output', 'console.png');
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+/** A request with headers fetch would not send as given (Host), answered with its status code. */
+function statusOf(url: string, options: { method?: string; headers: Record<string, string>; body?: string }): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method: options.method ?? 'GET', headers: options.headers }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on('error', reject);
+    request.end(options.body);
+  });
+}
 
 /** Polls `read` until `done` holds of its value, or fails after `timeoutMs` with the last value. */
 async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
@@ -43,7 +57,7 @@ describe('the sandbox web console', () => {
   let browser: BrowserContext | undefined;
   let page: Page;
   let run: Promise<RunResult | undefined>;
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tributary-console-chromium-'));
+  let userDataDir: string | undefined;
 
   beforeAll(async () => {
     const settings = await testSettings('tributary-console');
@@ -51,6 +65,8 @@ describe('the sandbox web console', () => {
     sandbox = await startSandbox(settings, { cards: workload.groundTruth.cards, flinkCheckpointIntervalMs: 5000 });
     const flink = sandbox.flink;
     web = await startConsole({ settings, config, profile: 'dev', flink: () => flink, log: sandbox.log, port: (await freePorts(1))[0] });
+    // A fresh Chromium profile, removed after.
+    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tributary-console-chromium-'));
     browser = await chromium.launchPersistentContext(userDataDir, {
       executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
       headless: true,
@@ -68,7 +84,7 @@ describe('the sandbox web console', () => {
   afterAll(async () => {
     await run?.catch(() => undefined);
     await browser?.close().catch(() => undefined);
-    fs.rmSync(userDataDir, { recursive: true, force: true });
+    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
     await web?.close();
     await sandbox?.log.close();
     await sandbox?.supervisor.stopAll();
@@ -128,7 +144,7 @@ describe('the sandbox web console', () => {
   }, 120_000);
 
   it('bounds the rows a query returns', async () => {
-    const response = await fetch(`${web.url}api/query`, { method: 'POST', body: JSON.stringify({ sql: 'SELECT * FROM range(100000)' }) });
+    const response = await fetch(`${web.url}api/query`, { method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ sql: 'SELECT * FROM range(100000)' }) });
     const answer = (await response.json()) as { rowCount: number; truncated: boolean };
     expect(answer).toMatchObject({ rowCount: MAX_ROWS, truncated: true });
   });
@@ -180,17 +196,18 @@ describe('the sandbox web console', () => {
 
 describe('the console server on a home where nothing runs', () => {
   let web: RunningConsole;
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'tributary-console-empty-'));
+  let home: string | undefined;
 
   beforeAll(async () => {
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'tributary-console-empty-'));
     web = await startConsole({ settings: defaultSettings(REPO, { home }), config, profile: 'dev', flink: () => ({ running: false, reason: 'not started' }), port: 0 });
   });
   afterAll(async () => {
     await web?.close();
-    fs.rmSync(home, { recursive: true, force: true });
+    if (home) fs.rmSync(home, { recursive: true, force: true });
   });
 
-  const post = (body: string) => fetch(`${web.url}api/query`, { method: 'POST', body }).then(async (r) => [r.status, (await r.json()) as QueryAnswer & { error?: string }] as const);
+  const post = (body: string) => fetch(`${web.url}api/query`, { method: 'POST', headers: JSON_TYPE, body }).then(async (r) => [r.status, (await r.json()) as QueryAnswer & { error?: string }] as const);
 
   it('listens on 127.0.0.1 only and serves the page, mermaid and the diagram', async () => {
     expect(web.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -206,6 +223,16 @@ describe('the console server on a home where nothing runs', () => {
     expect(status.components).toEqual([{ name: 'flink-stream', state: 'off', detail: 'not started' }]);
     expect(status.alertsDelivered).toEqual({ speed: 0, stream: 0 });
     expect(await (await fetch(`${web.url}api/alerts?since=abc`)).json()).toEqual({ next: 0, alerts: [] });
+  });
+
+  it('answers only its own page: not another Host (DNS rebinding), another Origin, or a query that is not JSON', async () => {
+    const port = web.port;
+    const body = JSON.stringify({ sql: 'SELECT 1' });
+    expect(await statusOf(`${web.url}api/status`, { headers: { host: `evil.example:${port}` } })).toBe(403);
+    expect(await statusOf(`${web.url}api/query`, { method: 'POST', headers: { ...JSON_TYPE, origin: 'http://evil.example' }, body })).toBe(403);
+    expect(await statusOf(`${web.url}api/query`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body })).toBe(415);
+    expect(await statusOf(`${web.url}api/query`, { method: 'POST', headers: { ...JSON_TYPE, origin: `http://127.0.0.1:${port}` }, body })).toBe(200);
+    expect(await statusOf(`${web.url}api/status`, { headers: { host: `localhost:${port}` } })).toBe(200);
   });
 
   it('refuses a query it cannot read, and reports DuckDB\'s error', async () => {
