@@ -15,6 +15,7 @@ import { formatBatch, readBatchRun, runBatch, servedBatchRun } from './batch';
 import { defaultSettings, sandboxDirs, type LogKind, type SandboxPorts, type SandboxSettings } from './settings';
 import { WORKERS } from './workers/main';
 import { readStatus } from './workers/status';
+import { DEFAULT_CONSOLE_PORT, startConsole } from './console/server';
 
 /**
  * `sandbox up | produce | query | status | down`: the whole architecture on
@@ -95,7 +96,7 @@ function checkFile(file: string | undefined): void {
   if (file && !fs.existsSync(file)) throw new InvalidArgumentError(`--from-file: no such file: ${file}`);
 }
 
-async function up(options: CommonOptions & RunFlags & { produce: boolean; flink: boolean; exit: boolean; profile?: string }) {
+async function up(options: CommonOptions & RunFlags & { produce: boolean; flink: boolean; exit: boolean; profile?: string; console: boolean; consolePort: number }) {
   checkFile(options.fromFile);
   const settings = settingsFrom(options);
   const { config } = sandboxPlatformConfig(REPO_ROOT, { profile: options.profile });
@@ -123,6 +124,17 @@ async function up(options: CommonOptions & RunFlags & { produce: boolean; flink:
     console.error(`\n${record.name} exited unexpectedly (${signal ?? `code ${code}`}); its log: ${record.logFile}`);
   });
   console.log(`Sandbox up in ${((Date.now() - began) / 1000).toFixed(0)} s. Stop it with Ctrl-C (or \`npm run sandbox -- down\` elsewhere).`);
+  let web: Awaited<ReturnType<typeof startConsole>> | undefined;
+  if (options.console) {
+    // The web console (sandbox/console), gone with this process; failing to start it (say, its port is taken) does not stop the sandbox.
+    const running = sandbox;
+    try {
+      web = await startConsole({ settings, config, profile: options.profile ?? 'dev', flink: () => running.flink, log: running.log, port: options.consolePort });
+      console.log(`Console: ${web.url}`);
+    } catch (error) {
+      console.error(`The web console did not start on 127.0.0.1:${options.consolePort} (${(error as Error).message}); use --console-port or --no-console.`);
+    }
+  }
   if (options.produce) {
     await runWorkload(sandbox, {
       rate: options.rate,
@@ -138,6 +150,7 @@ async function up(options: CommonOptions & RunFlags & { produce: boolean; flink:
     console.log(formatBatch(await runBatch(settings, sandbox.config)));
   }
   if (options.exit) {
+    await web?.close();
     await sandbox.log.close();
     await sandbox.supervisor.stopAll();
     console.log('Sandbox stopped. Its state stays in', settings.home, '(the next `up` resumes from it).');
@@ -300,6 +313,8 @@ export function program(): Command {
     .option('--no-flink', 'do not start the Flink stream job')
     .option('--exit', 'stop everything once the summary is printed')
     .option('--profile <name>', 'configuration profile of cdk.json whose settings the sandbox runs', 'dev')
+    .option('--console-port <port>', 'port of the web console on 127.0.0.1', integer('--console-port'), DEFAULT_CONSOLE_PORT)
+    .option('--no-console', 'do not serve the web console')
     .action((options) => up(options));
   withRun(withCommon(cli.command('produce')))
     .description('produce a workload into a running sandbox, wait for every path and summarize')
