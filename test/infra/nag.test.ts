@@ -28,7 +28,11 @@ describe('cdk-nag AwsSolutions', () => {
     const app = new App({ outdir });
     new s3.Bucket(new Stack(app, 'Control'), 'Insecure');
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    expect(() => app.synth()).toThrow(/AwsSolutions-S1|AwsSolutions-S10/);
+    try {
+      expect(() => app.synth()).toThrow(/AwsSolutions-S1|AwsSolutions-S10/);
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
   });
 
   test.each(synthTargets())('$label: every acknowledgment carries a reason', ({ profile, context }) => {

@@ -18,9 +18,14 @@ function glueSchema(): Record<string, Record<string, string>> {
 }
 
 function check(files: string[]) {
-  const schemaFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'glue-')), 'schema.json');
-  fs.writeFileSync(schemaFile, JSON.stringify(glueSchema()));
-  return spawnSync(venvTool('python'), ['scripts/check_athena_sql.py', schemaFile, ...files], { cwd: REPO_ROOT, encoding: 'utf8' });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'glue-'));
+  try {
+    const schemaFile = path.join(dir, 'schema.json');
+    fs.writeFileSync(schemaFile, JSON.stringify(glueSchema()));
+    return spawnSync(venvTool('python'), ['scripts/check_athena_sql.py', schemaFile, ...files], { cwd: REPO_ROOT, encoding: 'utf8' });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 describe('reference queries (Athena engine v3)', () => {
@@ -39,9 +44,11 @@ describe('reference queries (Athena engine v3)', () => {
   });
 
   test('the check rejects a query naming a column the table does not have', () => {
-    const bad = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sql-')), 'bad.sql');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sql-'));
+    const bad = path.join(dir, 'bad.sql');
     fs.writeFileSync(bad, '-- control\nSELECT card_id, amount FROM speed_spend_per_card_minute');
     const result = check([bad]);
+    fs.rmSync(dir, { recursive: true, force: true });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("Column 'amount' could not be resolved");
   });

@@ -35,8 +35,12 @@ function check(statements: Record<string, string>, options: { parseOnly?: boolea
     fs.writeFileSync(file, sql);
     return file;
   });
-  const result = spawnSync(venvTool('python'), ['scripts/check_athena_sql.py', ...(options.parseOnly ? ['--parse-only'] : []), schemaFile, ...files], { cwd: REPO_ROOT, encoding: 'utf8' });
-  return { ...result, files };
+  try {
+    const result = spawnSync(venvTool('python'), ['scripts/check_athena_sql.py', ...(options.parseOnly ? ['--parse-only'] : []), schemaFile, ...files], { cwd: REPO_ROOT, encoding: 'utf8' });
+    return { ...result, files };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function expectClean(statements: Record<string, string>, options: { parseOnly?: boolean } = {}) {
