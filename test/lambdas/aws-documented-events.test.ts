@@ -1,14 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { decodeEvent, UnsupportedEventSourceError } from '../../lambdas/shared/event-source';
 import { kinesisDecoder, readTumblingWindow, type KinesisEvent } from '../../lambdas/shared/kinesis';
 import { mskDecoder, type MskEvent } from '../../lambdas/shared/msk';
-import { kinesisAlertsLog } from '../../lambdas/speed-layer/alerts-log';
-import { createSpeedLayerHandler } from '../../lambdas/speed-layer/handler';
 import { T0, txn } from './fixtures';
+import { silentSpeedLayerHandler } from './speed-layer-harness';
 
 /**
  * The decoders and the speed-layer handler on event shapes exactly as AWS documents them (issue 16, part 4).
@@ -21,18 +18,8 @@ import { T0, txn } from './fixtures';
 const s3Mock = mockClient(S3Client);
 const NOW = T0 + 300_000;
 
-function handler(logger = new Logger({ serviceName: 'speed-layer', logLevel: 'SILENT' })) {
-  const metrics = new Metrics({ namespace: 'Test', serviceName: 'speed-layer' });
-  jest.spyOn(metrics, 'publishStoredMetrics').mockReturnValue(metrics);
-  return createSpeedLayerHandler({
-    env: { LAKE_BUCKET_NAME: 'lake', SPEED_PREFIX: 'speed', DEAD_LETTER_PREFIX: 'deadletter/speed' },
-    s3: new S3Client({ region: 'us-east-1' }),
-    alertsLog: kinesisAlertsLog(new KinesisClient({ region: 'us-east-1' }), 'alerts'),
-    logger,
-    metrics,
-    clock: () => NOW,
-  });
-}
+const handler = (logger?: Logger) =>
+  silentSpeedLayerHandler({ now: NOW, env: { LAKE_BUCKET_NAME: 'lake', SPEED_PREFIX: 'speed', DEAD_LETTER_PREFIX: 'deadletter/speed' }, logger });
 const puts = () => s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
 const deadLetterOf = (key: string) => JSON.parse(String(puts().find((p) => p.Key === key)?.Body));
 const asData = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64');

@@ -1,5 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { KinesisClient, PutRecordsCommand, type PutRecordsCommandInput } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand, S3Client, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import type { KinesisStreamRecord } from 'aws-lambda';
@@ -7,9 +5,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { KinesisEvent } from '../../lambdas/shared/kinesis';
 import type { MskEvent, MskRecord } from '../../lambdas/shared/msk';
 import type { Transaction } from '../../lambdas/shared/transaction';
-import { kinesisAlertsLog } from '../../lambdas/speed-layer/alerts-log';
-import { createSpeedLayerHandler } from '../../lambdas/speed-layer/handler';
 import { kinesisEvent, mskEvent, T0, TOPIC, txn, VALID_ENV, type Payload } from './fixtures';
+import { silentSpeedLayerHandler } from './speed-layer-harness';
 
 /**
  * The bad-input corpus (issue 16): every kind of malformed input we know of, each inside a batch of valid
@@ -214,18 +211,7 @@ const KINDS: Kind[] = [
 const s3Mock = mockClient(S3Client);
 const kinesisMock = mockClient(KinesisClient);
 
-function handler() {
-  const metrics = new Metrics({ namespace: 'Test', serviceName: 'speed-layer' });
-  jest.spyOn(metrics, 'publishStoredMetrics').mockReturnValue(metrics);
-  return createSpeedLayerHandler({
-    env: VALID_ENV,
-    s3: new S3Client({ region: 'eu-west-1' }),
-    alertsLog: kinesisAlertsLog(new KinesisClient({ region: 'eu-west-1' }), 'alerts'),
-    logger: new Logger({ serviceName: 'speed-layer', logLevel: 'SILENT' }),
-    metrics,
-    clock: () => T0 + 300_000,
-  });
-}
+const handler = () => silentSpeedLayerHandler({ now: T0 + 300_000 });
 
 beforeEach(() => {
   s3Mock.reset().on(PutObjectCommand).resolves({});

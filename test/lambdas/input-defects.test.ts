@@ -1,16 +1,13 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { kinesisDecoder, type KinesisEvent } from '../../lambdas/shared/kinesis';
 import { mskDecoder } from '../../lambdas/shared/msk';
 import { validateTransaction } from '../../lambdas/shared/transaction';
-import { kinesisAlertsLog } from '../../lambdas/speed-layer/alerts-log';
 import { processBatch } from '../../lambdas/speed-layer/core';
-import { createSpeedLayerHandler, type SpeedLayerEvent } from '../../lambdas/speed-layer/handler';
+import type { SpeedLayerEvent } from '../../lambdas/speed-layer/handler';
 import { EMPTY_RULE_STATE, parseRuleState } from '../../lambdas/speed-layer/rules';
-import { kinesisEvent, kinesisRecord, mskEvent, T0, txn, VALID_ENV, type Payload } from './fixtures';
+import { kinesisEvent, kinesisRecord, mskEvent, T0, txn, type Payload } from './fixtures';
+import { silentSpeedLayerHandler } from './speed-layer-harness';
 
 /**
  * Issue 16, part 3: one test per defect found by running the speed layer over malformed records and AWS's
@@ -122,18 +119,7 @@ describe('D6: an event from a self-managed Kafka source', () => {
   const s3Mock = mockClient(S3Client);
   beforeEach(() => s3Mock.reset().on(PutObjectCommand).resolves({}));
 
-  function handler() {
-    const metrics = new Metrics({ namespace: 'Test', serviceName: 'speed-layer' });
-    jest.spyOn(metrics, 'publishStoredMetrics').mockReturnValue(metrics);
-    return createSpeedLayerHandler({
-      env: VALID_ENV,
-      s3: new S3Client({ region: 'eu-west-1' }),
-      alertsLog: kinesisAlertsLog(new KinesisClient({ region: 'eu-west-1' }), 'alerts'),
-      logger: new Logger({ serviceName: 'speed-layer', logLevel: 'SILENT' }),
-      metrics,
-      clock: () => NOW,
-    });
-  }
+  const handler = () => silentSpeedLayerHandler({ now: NOW });
 
   it.each(['SelfManagedKafka', 'aws:SelfManagedKafka'])('eventSource %s is refused as an unsupported event source, before anything is written', async (eventSource) => {
     const { eventSourceArn: _, ...event } = { ...mskEvent([{ partition: 0, payloads: [txn()] }]), eventSource };
