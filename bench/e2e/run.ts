@@ -866,23 +866,27 @@ async function runSection(log: LogKind, say: (line: string) => void) {
     // Kept outside the repository in case a later phase fails.
     fs.writeFileSync(path.join(tmpdir(), `tributary-bench-e2e-${log}-${rate}.json`), JSON.stringify(latency[latency.length - 1], null, 2));
   }
-  if (PARAMS.skipSteps) {
-    const checkpointMs = sandbox.flink.checkpointIntervalMs ?? LOCAL_CHECKPOINT_INTERVAL_MS;
-    await teardown();
-    return {
-      log,
-      measuredOn: new Date(began).toISOString() as string | undefined,
-      flink: sandbox.flink.running ? { running: true, checkpointIntervalMs: checkpointMs } : { running: false, reason: sandbox.flink.reason },
-      loadAverage1m: { start: round(loadAtStart, 2), end: round(loadavg()[0], 2) },
-      startupSeconds,
-      startupMs: sandbox.startupMs,
-      latency,
-      sustained: undefined as Sustained | undefined,
-      leftoverProcesses: leftoverProcesses(settings.home),
-    };
-  }
+  // 2. sustained rate (skipped with --skip-steps)
+  const sustained = PARAMS.skipSteps ? undefined : await measureSustained(sandbox, settings, say);
 
-  // 2. sustained rate: the producer alone first (consumers idle: their log gets nothing), then the steps.
+  const checkpointMs = sandbox.flink.checkpointIntervalMs ?? LOCAL_CHECKPOINT_INTERVAL_MS;
+  await teardown();
+  return {
+    log,
+    measuredOn: new Date(began).toISOString() as string | undefined,
+    flink: sandbox.flink.running ? { running: true, checkpointIntervalMs: checkpointMs } : { running: false, reason: sandbox.flink.reason },
+    loadAverage1m: { start: round(loadAtStart, 2), end: round(loadavg()[0], 2) },
+    startupSeconds,
+    startupMs: sandbox.startupMs,
+    latency,
+    sustained,
+    leftoverProcesses: leftoverProcesses(settings.home),
+  };
+}
+
+/** Steps of increasing set rate, the producer alone first as their baseline. */
+async function measureSustained(sandbox: Sandbox, settings: SandboxSettings, say: (line: string) => void): Promise<Sustained> {
+  // The producer alone first (consumers idle: their log gets nothing), then the steps.
   const sliceSize = Math.max(1, Math.round(Math.max(...PARAMS.steps) / 10));
   const producer = await producerBaseline(settings, sliceSize, say);
   const steps: StepResult[] = [];
@@ -898,7 +902,7 @@ async function runSection(log: LogKind, say: (line: string) => void) {
   const sustainedSteps = steps.filter((s) => s.sustained);
   const best = sustainedSteps.length ? sustainedSteps[sustainedSteps.length - 1] : undefined;
   const firstFailure = steps.find((s) => !s.sustained);
-  const sustained: Sustained = {
+  return {
     highestSustainedSetRate: best?.setRate ?? null,
     highestSustainedAchievedRate: best?.achievedRate ?? null,
     firstFailedSetRate: firstFailure?.setRate ?? null,
@@ -908,21 +912,6 @@ async function runSection(log: LogKind, say: (line: string) => void) {
     producerBaseline: producer,
     sustainedOverProducerBaseline: best ? round(best.achievedRate / producer.recordsPerSecond, 3) : null,
     steps,
-  };
-
-  const checkpointMs = sandbox.flink.checkpointIntervalMs ?? LOCAL_CHECKPOINT_INTERVAL_MS;
-  await teardown();
-  const leftovers = leftoverProcesses(settings.home);
-  return {
-    log,
-    measuredOn: new Date(began).toISOString() as string | undefined,
-    flink: sandbox.flink.running ? { running: true, checkpointIntervalMs: checkpointMs } : { running: false, reason: sandbox.flink.reason },
-    loadAverage1m: { start: round(loadAtStart, 2), end: round(loadavg()[0], 2) },
-    startupSeconds,
-    startupMs: sandbox.startupMs,
-    latency,
-    sustained: sustained as Sustained | undefined,
-    leftoverProcesses: leftovers,
   };
 }
 
