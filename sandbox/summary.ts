@@ -175,10 +175,9 @@ export async function summarizeRun(
       speed: deliveries.speed,
       stream: {
         ...deliveries.stream,
-        notConfirmed: 'notRunning' in stream ? [] : delivered
+        notConfirmed: 'notRunning' in stream ? [] : [...new Set(delivered
           .filter((d) => d.alert.detectedBy === 'stream' && d.alert.txnIds[0]?.startsWith(prefix) && !finalIds.has(d.alert.alertId))
-          .map((d) => d.alert.alertId)
-          .filter((id, i, all) => all.indexOf(id) === i),
+          .map((d) => d.alert.alertId))],
       },
       onFailureBatches: fileCount(dirs.alertsOnFailure),
     };
