@@ -48,6 +48,66 @@ function checkRetention(what: string, retention: Duration): number {
   return hours;
 }
 
+/**
+ * A Kinesis stream encrypted with a key of its own (rotated): the events stream and the alerts stream are
+ * built the same way, and differ only in what the key says it protects, the capacity and the retention.
+ */
+function encryptedStream(
+  scope: Construct,
+  props: {
+    readonly purpose: string;
+    readonly streamName: string;
+    readonly streamMode: kinesis.StreamMode;
+    readonly shardCount?: number;
+    readonly retention: Duration;
+    readonly removalPolicy: RemovalPolicy;
+  },
+): { key: kms.Key; stream: kinesis.Stream } {
+  const key = new kms.Key(scope, 'Key', {
+    description: `Encrypts the Tributary ${props.purpose} at rest`,
+    enableKeyRotation: true,
+    removalPolicy: props.removalPolicy,
+  });
+  const stream = new kinesis.Stream(scope, 'Stream', {
+    streamName: props.streamName,
+    streamMode: props.streamMode,
+    shardCount: props.shardCount,
+    retentionPeriod: props.retention,
+    encryption: kinesis.StreamEncryption.KMS,
+    encryptionKey: key,
+    removalPolicy: props.removalPolicy,
+  });
+  acknowledge(stream, {
+    'AwsSolutions-KDS3':
+      'A customer-managed key on purpose: its policy, rotation and per-reader grants are under the platform\'s control, which the aws/kinesis key does not allow.',
+  });
+  return { key, stream };
+}
+
+/**
+ * The Lambda event source settings every function reading a Kinesis stream of the platform shares: the
+ * failure contract (bisect, partial batch responses, retries, an on-failure destination) and the batching.
+ */
+function kinesisSourceProps(options: AlertNotifierSourceOptions & { readonly tumblingWindow?: Duration }): sources.KinesisEventSourceProps {
+  return {
+    startingPosition: lambda.StartingPosition[options.startingPosition],
+    batchSize: options.batchSize,
+    maxBatchingWindow: options.maxBatchingWindow,
+    parallelizationFactor: options.parallelizationFactor,
+    retryAttempts: options.retryAttempts,
+    maxRecordAge: options.maxRecordAge,
+    tumblingWindow: options.tumblingWindow,
+    bisectBatchOnError: true,
+    reportBatchItemFailures: true,
+    onFailure: options.onFailure,
+  };
+}
+
+/** The iterator age of a function's Kinesis event source: how far it is behind the head of its stream. */
+function metricIteratorAge(handler: lambda.IFunction): cloudwatch.IMetric {
+  return handler.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1) });
+}
+
 /** The event log on Amazon Kinesis Data Streams, encrypted with a customer-managed key. */
 export class KinesisEventLog extends Construct implements IEventLog {
   public readonly stream: kinesis.Stream;
@@ -66,25 +126,15 @@ export class KinesisEventLog extends Construct implements IEventLog {
   constructor(scope: Construct, id: string, props: KinesisEventLogProps) {
     super(scope, id);
     const hours = checkRetention('KinesisEventLog', props.retention);
-    this.key = new kms.Key(this, 'Key', {
-      description: 'Encrypts the Tributary event log at rest',
-      enableKeyRotation: true,
-      removalPolicy: props.removalPolicy,
-    });
     const provisioned = props.capacityMode === 'provisioned';
-    this.stream = new kinesis.Stream(this, 'Stream', {
+    ({ key: this.key, stream: this.stream } = encryptedStream(this, {
+      purpose: 'event log',
       streamName: props.streamName,
       streamMode: provisioned ? kinesis.StreamMode.PROVISIONED : kinesis.StreamMode.ON_DEMAND,
       shardCount: provisioned ? props.shardCount : undefined,
-      retentionPeriod: props.retention,
-      encryption: kinesis.StreamEncryption.KMS,
-      encryptionKey: this.key,
+      retention: props.retention,
       removalPolicy: props.removalPolicy,
-    });
-    acknowledge(this.stream, {
-      'AwsSolutions-KDS3':
-        'A customer-managed key on purpose: its policy, rotation and per-consumer grants are under the platform\'s control, which the aws/kinesis key does not allow.',
-    });
+    }));
     this.alerts = new KinesisAlertsLog(this, 'Alerts', { ...props.alerts, removalPolicy: props.removalPolicy });
     this.streamName = props.streamName;
     this.replayHorizon = props.retention;
@@ -104,18 +154,7 @@ export class KinesisEventLog extends Construct implements IEventLog {
   }
 
   public speedLayerEventSource(options: SpeedLayerSourceOptions): lambda.IEventSource {
-    const props: sources.KinesisEventSourceProps = {
-      startingPosition: lambda.StartingPosition[options.startingPosition],
-      batchSize: options.batchSize,
-      maxBatchingWindow: options.maxBatchingWindow,
-      parallelizationFactor: options.parallelizationFactor,
-      retryAttempts: options.retryAttempts,
-      maxRecordAge: options.maxRecordAge,
-      tumblingWindow: options.tumblingWindow,
-      bisectBatchOnError: true,
-      reportBatchItemFailures: true,
-      onFailure: options.onFailure,
-    };
+    const props = kinesisSourceProps(options);
     if (!this.enhancedFanOut) return new sources.KinesisEventSource(this.stream, props);
     // One dedicated consumer, created on first use, so the speed layer does not share read throughput.
     this.speedLayerConsumer ??= new kinesis.StreamConsumer(this, 'SpeedLayerConsumer', {
@@ -162,7 +201,7 @@ export class KinesisEventLog extends Construct implements IEventLog {
   }
 
   public metricSpeedLayerLag(handler: lambda.IFunction): cloudwatch.IMetric {
-    return handler.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1) });
+    return metricIteratorAge(handler);
   }
 
   public metricFlinkLag(application: FlinkMetrics): cloudwatch.IMetric {
@@ -190,24 +229,14 @@ export class KinesisAlertsLog extends Construct implements IAlertsLog {
   constructor(scope: Construct, id: string, props: KinesisAlertsLogProps & { readonly removalPolicy: RemovalPolicy }) {
     super(scope, id);
     const hours = checkRetention('KinesisAlertsLog', props.retention);
-    this.key = new kms.Key(this, 'Key', {
-      description: 'Encrypts the Tributary alerts log at rest',
-      enableKeyRotation: true,
-      removalPolicy: props.removalPolicy,
-    });
-    this.stream = new kinesis.Stream(this, 'Stream', {
+    ({ key: this.key, stream: this.stream } = encryptedStream(this, {
+      purpose: 'alerts log',
       streamName: props.streamName,
       streamMode: kinesis.StreamMode.PROVISIONED,
       shardCount: props.shardCount,
-      retentionPeriod: props.retention,
-      encryption: kinesis.StreamEncryption.KMS,
-      encryptionKey: this.key,
+      retention: props.retention,
       removalPolicy: props.removalPolicy,
-    });
-    acknowledge(this.stream, {
-      'AwsSolutions-KDS3':
-        'A customer-managed key on purpose: its policy, rotation and per-reader grants are under the platform\'s control, which the aws/kinesis key does not allow.',
-    });
+    }));
     this.retention = props.retention;
     this.description = `Kinesis Data Streams ${props.streamName}, provisioned with ${props.shardCount} shard(s), KMS-encrypted, retention ${hours} h`;
   }
@@ -232,20 +261,10 @@ export class KinesisAlertsLog extends Construct implements IAlertsLog {
   }
 
   public notifierEventSource(options: AlertNotifierSourceOptions): lambda.IEventSource {
-    return new sources.KinesisEventSource(this.stream, {
-      startingPosition: lambda.StartingPosition[options.startingPosition],
-      batchSize: options.batchSize,
-      maxBatchingWindow: options.maxBatchingWindow,
-      parallelizationFactor: options.parallelizationFactor,
-      retryAttempts: options.retryAttempts,
-      maxRecordAge: options.maxRecordAge,
-      bisectBatchOnError: true,
-      reportBatchItemFailures: true,
-      onFailure: options.onFailure,
-    });
+    return new sources.KinesisEventSource(this.stream, kinesisSourceProps(options));
   }
 
   public metricNotifierLag(handler: lambda.IFunction): cloudwatch.IMetric {
-    return handler.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1) });
+    return metricIteratorAge(handler);
   }
 }
