@@ -8,6 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { type PlatformConfig, removalPolicyFor } from '../config';
 import { acknowledge } from '../constructs/acknowledge';
+import { failedBatchesQueue } from '../constructs/failed-batches-queue';
 import type { IEventLog } from '../constructs/event-log';
 import { PlatformFunction } from '../constructs/platform-function';
 import { ALERT_NOTIFIER_DEAD_LETTER_PREFIX, ALERT_NOTIFIER_METRICS, alertNotifierEnvironment } from '../speed-layer-environment';
@@ -68,16 +69,7 @@ export class AlertsStack extends Stack {
       enforceSSL: true,
     });
 
-    this.failedBatchesQueue = new sqs.Queue(this, 'FailedBatches', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy,
-    });
-    acknowledge(this.failedBatchesQueue, {
-      'AwsSolutions-SQS3': 'This queue is itself the on-failure destination of the notifier\'s event source mapping; nothing consumes it automatically.',
-    });
+    this.failedBatchesQueue = failedBatchesQueue(this, { key, removalPolicy, consumer: 'the alert notifier' });
 
     // Powertools' defaults: partition key `id` (string), TTL attribute `expiration` (epoch seconds).
     this.idempotencyTable = new dynamodb.Table(this, 'Idempotency', {

@@ -10,6 +10,7 @@ import { PlatformFunction } from '../constructs/platform-function';
 import { LakePrefix, SPEED_DEAD_LETTER_PREFIX } from '../lake-layout';
 import type { LakeStack } from './lake-stack';
 import { acknowledge } from '../constructs/acknowledge';
+import { failedBatchesQueue } from '../constructs/failed-batches-queue';
 import { SPEED_LAYER_METRICS, speedLayerEnvironment } from '../speed-layer-environment';
 
 export interface SpeedLayerStackProps extends StackProps {
@@ -48,17 +49,7 @@ export class SpeedLayerStack extends Stack {
       removalPolicy,
     });
 
-    this.failedBatchesQueue = new sqs.Queue(this, 'FailedBatches', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy,
-    });
-    acknowledge(this.failedBatchesQueue, {
-      'AwsSolutions-SQS3':
-        'This queue is itself the on-failure destination of the event source mapping; nothing consumes it automatically.',
-    });
+    this.failedBatchesQueue = failedBatchesQueue(this, { key, removalPolicy, consumer: 'the speed layer' });
 
     const environment = speedLayerEnvironment({ bucketName: lake.bucket.bucketName, alertsLog: props.eventLog.alerts.producerTarget() });
 
