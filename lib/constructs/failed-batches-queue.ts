@@ -1,4 +1,5 @@
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -22,4 +23,9 @@ export function failedBatchesQueue(scope: Construct, props: { readonly key: kms.
     'AwsSolutions-SQS3': `This queue is itself the on-failure destination of ${props.consumer}'s event source mapping; nothing consumes it automatically.`,
   });
   return queue;
+}
+
+/** Batches waiting in a failed-batches queue (the most in each minute): above 0, an event source gave up on records. */
+export function metricFailedBatches(queue: sqs.IQueue, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+  return queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(1), ...props });
 }

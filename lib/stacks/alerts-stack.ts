@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -8,7 +9,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { type PlatformConfig, removalPolicyFor } from '../config';
 import { acknowledge } from '../constructs/acknowledge';
-import { failedBatchesQueue } from '../constructs/failed-batches-queue';
+import { failedBatchesQueue, metricFailedBatches } from '../constructs/failed-batches-queue';
+import { powertoolsMetric } from '../constructs/service-metrics';
 import type { IEventLog } from '../constructs/event-log';
 import { PlatformFunction } from '../constructs/platform-function';
 import { ALERT_NOTIFIER_DEAD_LETTER_PREFIX, ALERT_NOTIFIER_METRICS, alertNotifierEnvironment } from '../speed-layer-environment';
@@ -128,5 +130,19 @@ export class AlertsStack extends Stack {
     new CfnOutput(this, 'AlertsTopicArn', { value: this.alertsTopic.topicArn, description: 'Subscribe here for fraud alerts from both paths (message = the alert JSON; attributes alertId, rule, detectedBy)' });
     new CfnOutput(this, 'IdempotencyTableName', { value: this.idempotencyTable.tableName, description: 'The alert notifier\'s Powertools idempotency records, one per delivered <detectedBy>:<alertId>' });
     new CfnOutput(this, 'FailedBatchesQueueUrl', { value: this.failedBatchesQueue.queueUrl, description: 'Alert batches the notifier\'s event source gave up on' });
+  }
+
+  /**
+   * One of the notifier's Powertools metrics (lambdas/alert-notifier): `AlertsPublished`, `AlertsDuplicate`,
+   * `AlertRecordsDeadLettered`.
+   * @default statistic Sum, period 1 minute
+   */
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return powertoolsMetric(ALERT_NOTIFIER_METRICS, metricName, props);
+  }
+
+  /** Alert batches the notifier's event source gave up on, waiting in the failed-batches queue. */
+  public metricFailedBatches(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return metricFailedBatches(this.failedBatchesQueue, props);
   }
 }

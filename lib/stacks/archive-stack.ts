@@ -1,4 +1,5 @@
-import { Aws, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -119,5 +120,30 @@ export class ArchiveStack extends Stack {
       'AwsSolutions-KDF1':
         'Firehose server-side encryption applies only to Direct PUT streams. Here the source stream is KMS-encrypted and every object is written with the lake key (SSE-KMS).',
     });
+  }
+
+  /**
+   * A metric of the delivery stream (namespace AWS/Firehose, dimension DeliveryStreamName,
+   * https://docs.aws.amazon.com/firehose/latest/dev/monitoring-with-cloudwatch-metrics.html).
+   * @default period 5 minutes, statistic Average
+   */
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/Firehose',
+      metricName,
+      dimensionsMap: { DeliveryStreamName: this.deliveryStream.ref },
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  /** Records delivered to raw/. @default statistic Sum, period 5 minutes */
+  public metricRecordsDelivered(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('DeliveryToS3.Records', { statistic: 'Sum', ...props });
+  }
+
+  /** Age of the oldest record not yet in raw/, in seconds. @default statistic Maximum, period 5 minutes */
+  public metricDataFreshness(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('DeliveryToS3.DataFreshness', { statistic: 'Maximum', ...props });
   }
 }

@@ -7,12 +7,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { type PlatformConfig, removalPolicyFor } from '../config';
 import type { IEventLog } from '../constructs/event-log';
-import { ALERT_NOTIFIER_METRICS, type AlertsStack } from './alerts-stack';
+import type { AlertsStack } from './alerts-stack';
 import type { ArchiveStack } from './archive-stack';
 import type { BatchLayerStack } from './batch-layer-stack';
 import type { ServingStack } from './serving-stack';
 import type { StreamProcessingStack } from './stream-processing-stack';
-import { SPEED_LAYER_METRICS, type SpeedLayerStack } from './speed-layer-stack';
+import type { SpeedLayerStack } from './speed-layer-stack';
 
 export interface ObservabilityStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -53,21 +53,14 @@ export class ObservabilityStack extends Stack {
     const flink = streamProcessing?.application;
     const minute = Duration.minutes(1);
     const handler = speedLayer.handler;
-    const speedMetric = (metricName: string) =>
-      new cloudwatch.Metric({ namespace: SPEED_LAYER_METRICS.namespace, metricName, dimensionsMap: { service: SPEED_LAYER_METRICS.service }, statistic: 'Sum', period: minute });
-    const notifierMetric = (metricName: string) =>
-      new cloudwatch.Metric({ namespace: ALERT_NOTIFIER_METRICS.namespace, metricName, dimensionsMap: { service: ALERT_NOTIFIER_METRICS.service }, statistic: 'Sum', period: minute });
-    const firehoseMetric = (metricName: string, statistic: string) =>
-      new cloudwatch.Metric({ namespace: 'AWS/Firehose', metricName, dimensionsMap: { DeliveryStreamName: archive.deliveryStream.ref }, statistic, period: Duration.minutes(5) });
-
     const logLag = eventLog.metricConsumerLag();
     const speedIteratorAge = eventLog.metricSpeedLayerLag(handler);
-    const failedBatches = speedLayer.failedBatchesQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: minute });
-    const deadLettered = speedMetric('RecordsDeadLettered');
-    const archiveFreshness = firehoseMetric('DeliveryToS3.DataFreshness', 'Maximum');
+    const failedBatches = speedLayer.metricFailedBatches();
+    const deadLettered = speedLayer.metricRecordsDeadLettered();
+    const archiveFreshness = archive.metricDataFreshness();
     const notifierLag = eventLog.alerts.metricNotifierLag(alerts.notifier);
     const notifierErrors = alerts.notifier.metricErrors({ period: minute, statistic: 'Sum' });
-    const notifierFailedBatches = alerts.failedBatchesQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: minute });
+    const notifierFailedBatches = alerts.metricFailedBatches();
     const flinkDowntime = flink?.metric('downtime', { statistic: 'Maximum' });
     // Where the log's consumer lag cannot see the job (Kinesis enhanced fan-out readers), the job's own.
     const flinkBehindLog = flink ? eventLog.metricFlinkLag(flink) : undefined;
@@ -107,9 +100,9 @@ export class ObservabilityStack extends Stack {
         [new cloudwatch.GraphWidget({ title: 'Slowest shared-throughput reader behind the head (ms)', left: [logLag], width: 24 })],
         [new cloudwatch.TextWidget({ markdown: '## Speed layer', width: 24, height: 1 })],
         [
-          new cloudwatch.GraphWidget({ title: 'Records', left: [speedMetric('RecordsIn'), speedMetric('RecordsValid'), deadLettered], width: 8 }),
+          new cloudwatch.GraphWidget({ title: 'Records', left: [speedLayer.metric('RecordsIn'), speedLayer.metric('RecordsValid'), deadLettered], width: 8 }),
           new cloudwatch.GraphWidget({ title: 'Behind the log (ms)', left: [speedIteratorAge], width: 8 }),
-          new cloudwatch.GraphWidget({ title: 'Alerts, errors, failed batches', left: [speedMetric('Alerts'), handler.metricErrors({ period: minute })], right: [failedBatches], width: 8 }),
+          new cloudwatch.GraphWidget({ title: 'Alerts, errors, failed batches', left: [speedLayer.metric('Alerts'), handler.metricErrors({ period: minute })], right: [failedBatches], width: 8 }),
         ],
         [new cloudwatch.TextWidget({ markdown: `## Alert delivery\n${eventLog.alerts.description} -> notifier -> SNS`, width: 24, height: 2 })],
         [
@@ -117,7 +110,7 @@ export class ObservabilityStack extends Stack {
           new cloudwatch.GraphWidget({ title: 'Invocations and errors', left: [alerts.notifier.metricInvocations({ period: minute, statistic: 'Sum' }), notifierErrors], width: 8 }),
           new cloudwatch.GraphWidget({
             title: 'Alerts published, duplicates dropped, dead-lettered; failed batches',
-            left: [notifierMetric('AlertsPublished'), notifierMetric('AlertsDuplicate'), notifierMetric('AlertRecordsDeadLettered')],
+            left: [alerts.metric('AlertsPublished'), alerts.metric('AlertsDuplicate'), alerts.metric('AlertRecordsDeadLettered')],
             right: [notifierFailedBatches],
             width: 8,
           }),
@@ -126,13 +119,13 @@ export class ObservabilityStack extends Stack {
         ...batchRows,
         [new cloudwatch.TextWidget({ markdown: '## Raw archive', width: 24, height: 1 })],
         [
-          new cloudwatch.GraphWidget({ title: 'Records delivered to raw/', left: [firehoseMetric('DeliveryToS3.Records', 'Sum')], width: 12 }),
+          new cloudwatch.GraphWidget({ title: 'Records delivered to raw/', left: [archive.metricRecordsDelivered()], width: 12 }),
           new cloudwatch.GraphWidget({ title: 'Oldest record not yet in raw/ (s)', left: [archiveFreshness], width: 12 }),
         ],
         [new cloudwatch.TextWidget({ markdown: '## Serving', width: 24, height: 1 })],
         [new cloudwatch.GraphWidget({
           title: 'Athena bytes scanned',
-          left: [new cloudwatch.Metric({ namespace: 'AWS/Athena', metricName: 'ProcessedBytes', dimensionsMap: { WorkGroup: serving.workGroup.ref }, statistic: 'Sum', period: Duration.minutes(5) })],
+          left: [serving.metricProcessedBytes()],
           width: 24,
         })],
       ],

@@ -1,4 +1,5 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import type { Construct } from 'constructs';
 import type { PlatformConfig } from '../config';
@@ -54,5 +55,21 @@ export class ServingStack extends Stack {
         queryString: query.sql,
       });
     }
+  }
+
+  /**
+   * Bytes the workgroup's queries scanned (AWS/Athena ProcessedBytes, dimension WorkGroup): what Athena
+   * bills (https://docs.aws.amazon.com/athena/latest/ug/query-metrics-viewing.html).
+   * @default statistic Sum, period 5 minutes
+   */
+  public metricProcessedBytes(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/Athena',
+      metricName: 'ProcessedBytes',
+      dimensionsMap: { WorkGroup: this.workGroup.ref },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+      ...props,
+    });
   }
 }

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -10,7 +11,8 @@ import { PlatformFunction } from '../constructs/platform-function';
 import { LakePrefix, SPEED_DEAD_LETTER_PREFIX } from '../lake-layout';
 import type { LakeStack } from './lake-stack';
 import { acknowledge } from '../constructs/acknowledge';
-import { failedBatchesQueue } from '../constructs/failed-batches-queue';
+import { failedBatchesQueue, metricFailedBatches } from '../constructs/failed-batches-queue';
+import { powertoolsMetric } from '../constructs/service-metrics';
 import { SPEED_LAYER_METRICS, speedLayerEnvironment } from '../speed-layer-environment';
 
 export interface SpeedLayerStackProps extends StackProps {
@@ -88,5 +90,24 @@ export class SpeedLayerStack extends Stack {
         onFailure: new SqsDlq(this.failedBatchesQueue),
       }),
     );
+  }
+
+  /**
+   * One of the handler's Powertools metrics (lambdas/speed-layer): `RecordsIn`, `RecordsValid`,
+   * `RecordsDeadLettered`, `Alerts`, ...
+   * @default statistic Sum, period 1 minute
+   */
+  public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return powertoolsMetric(SPEED_LAYER_METRICS, metricName, props);
+  }
+
+  /** Malformed records written to the dead-letter prefix with their reason. */
+  public metricRecordsDeadLettered(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('RecordsDeadLettered', props);
+  }
+
+  /** Batches the event source gave up on, waiting in the failed-batches queue. */
+  public metricFailedBatches(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return metricFailedBatches(this.failedBatchesQueue, props);
   }
 }
