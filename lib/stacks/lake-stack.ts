@@ -131,8 +131,8 @@ export class LakeStack extends Stack {
    * would add delete, tagging, retention and wildcard KMS actions this
    * platform never uses.
    */
-  public grantWrite(grantee: iam.IGrantable & IConstruct, prefix: string, options: { multipart?: boolean } = {}): void {
-    this.grantObjects(grantee, prefix, {
+  public grantWrite(grantee: iam.IGrantable & IConstruct, prefix: string, options: { multipart?: boolean } = {}): iam.Grant {
+    return this.grantObjects(grantee, prefix, {
       objectActions: options.multipart ? ['s3:PutObject', 's3:AbortMultipartUpload'] : ['s3:PutObject'],
       keyActions: options.multipart ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:GenerateDataKey'],
       reason: `Object keys under ${prefix}/ are created at run time; the grant is confined to that one prefix of the lake.`,
@@ -140,8 +140,8 @@ export class LakeStack extends Stack {
   }
 
   /** Lets `grantee` list and read the objects under one prefix of the lake. */
-  public grantRead(grantee: iam.IGrantable & IConstruct, prefix: string): void {
-    this.grantObjects(grantee, prefix, {
+  public grantRead(grantee: iam.IGrantable & IConstruct, prefix: string): iam.Grant {
+    return this.grantObjects(grantee, prefix, {
       objectActions: ['s3:GetObject'],
       keyActions: ['kms:Decrypt'],
       listPrefix: true,
@@ -155,8 +155,8 @@ export class LakeStack extends Stack {
    * keeps recoverable temporary objects, and deletes them once committed:
    * read, write and delete under `<prefix>/` only.
    */
-  public grantOwnPrefix(grantee: iam.IGrantable & IConstruct, prefix: string): void {
-    this.grantObjects(grantee, prefix, {
+  public grantOwnPrefix(grantee: iam.IGrantable & IConstruct, prefix: string): iam.Grant {
+    return this.grantObjects(grantee, prefix, {
       objectActions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
       keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'],
       listPrefix: true,
@@ -168,31 +168,32 @@ export class LakeStack extends Stack {
     grantee: iam.IGrantable & IConstruct,
     prefix: string,
     grant: { objectActions: string[]; keyActions: string[]; listPrefix?: boolean; reason: string },
-  ): void {
+  ): iam.Grant {
     const bucketArn = `arn:${Aws.PARTITION}:s3:::${this.bucketName}`;
-    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: grant.objectActions, resources: [`${bucketArn}/${prefix}/*`] }));
+    let granted = iam.Grant.addToPrincipal({ grantee, actions: grant.objectActions, resourceArns: [`${bucketArn}/${prefix}/*`] });
     if (grant.listPrefix) {
-      grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+      granted = granted.combine(iam.Grant.addToPrincipal({
+        grantee,
         actions: ['s3:ListBucket'],
-        resources: [bucketArn],
+        resourceArns: [bucketArn],
         conditions: { StringLike: { 's3:prefix': [`${prefix}/*`, prefix] } },
       }));
     }
-    this.grantLakeKey(grantee, grant.keyActions);
+    granted = granted.combine(this.grantLakeKey(grantee, grant.keyActions));
     // The finding is on the policy of the principal, which for a Lambda function is its role, not the function.
     const principal = grantee.grantPrincipal instanceof Construct ? grantee.grantPrincipal : grantee;
     const objectsAsPrinted = `arn:${AS_PRINTED.partition}:s3:::${lakeBucketName(this.config, AS_PRINTED)}/${prefix}/*`;
     acknowledge(principal, { [`AwsSolutions-IAM5[Resource::${objectsAsPrinted}]`]: grant.reason });
+    return granted;
   }
 
   /** Lets `grantee` use the lake key, only through S3 in this region. */
-  public grantLakeKey(grantee: iam.IGrantable, actions: string[]): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions,
-        resources: [this.key.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `s3.${Aws.REGION}.amazonaws.com` } },
-      }),
-    );
+  public grantLakeKey(grantee: iam.IGrantable, actions: string[]): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions,
+      resourceArns: [this.key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${Aws.REGION}.amazonaws.com` } },
+    });
   }
 }

@@ -3,7 +3,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { DEFAULT_PROFILE, type PlatformConfig, removalPolicyFor } from '../config';
 import type { IEventLog } from '../constructs/event-log';
-import { ensureFlinkJar, FlinkApplication, type FlinkJar, requireFlinkConnector } from '../constructs/flink-application';
+import { DEFAULT_FLINK_RUNTIME, ensureFlinkJar, FlinkApplication, type FlinkJar, requireFlinkConnector } from '../constructs/flink-application';
 import { CARD_PROFILES_PREFIX, LakePrefix } from '../lake-layout';
 import { streamJobPropertyGroups } from '../stream-job-properties';
 import { type LakeStack, lakeBucketName } from './lake-stack';
@@ -17,7 +17,7 @@ export interface StreamProcessingStackProps extends StackProps {
 }
 
 /** The Managed Flink runtime the jobs are built and tested for (flink-apps/pom.xml). */
-export const FLINK_RUNTIME = 'FLINK-2_2';
+export const FLINK_RUNTIME = DEFAULT_FLINK_RUNTIME;
 
 /**
  * Stream processing: the Flink jobs of flink-apps/ on Managed Service for

@@ -14,28 +14,34 @@ import { acknowledge, AS_PRINTED, DEPLOYED, type PseudoParameters } from '../ack
 export interface KinesisEventLogProps {
   /** Name of the stream. A fixed name lets other stacks build ARNs under it without cross-stack tokens. */
   readonly streamName: string;
-  /** `on-demand` scales by itself; `provisioned` uses `shardCount`. */
-  readonly capacityMode: 'on-demand' | 'provisioned';
-  /** Shards of a provisioned stream. Ignored on-demand. */
-  readonly shardCount: number;
-  /** Retention, 24 h to 365 days: the replay horizon. */
-  readonly retention: Duration;
-  /** Give the speed layer its own enhanced fan-out consumer. */
-  readonly enhancedFanOut: boolean;
-  /** What happens to the stream and its key when the stack is deleted. */
-  readonly removalPolicy: RemovalPolicy;
-  /** The alerts log beside the events stream: a provisioned stream of its own, with its own key and retention. */
-  readonly alerts: KinesisAlertsLogProps;
+  /** `on-demand` scales by itself; `provisioned` uses `shardCount`. @default 'on-demand' */
+  readonly capacityMode?: 'on-demand' | 'provisioned';
+  /** Shards of a provisioned stream. Ignored on-demand. @default 1 */
+  readonly shardCount?: number;
+  /** Retention, 24 h to 365 days: the replay horizon. @default Duration.hours(24), the Kinesis default */
+  readonly retention?: Duration;
+  /** Give the speed layer its own enhanced fan-out consumer. @default false */
+  readonly enhancedFanOut?: boolean;
+  /** What happens to the stream and its key when the stack is deleted. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * The alerts log beside the events stream: a provisioned stream of its own, with its own key and retention.
+   * @default - a stream `<streamName>-alerts` with the defaults of KinesisAlertsLogProps
+   */
+  readonly alerts?: KinesisAlertsLogProps;
 }
 
 export interface KinesisAlertsLogProps {
-  /** Name of the alerts stream. */
-  readonly streamName: string;
-  /** Shards of the (provisioned) alerts stream: each takes 1,000 alerts/s. */
-  readonly shardCount: number;
-  /** Retention, 24 h to 365 days. */
-  readonly retention: Duration;
+  /** Name of the alerts stream. @default - `<events stream name>-alerts` */
+  readonly streamName?: string;
+  /** Shards of the (provisioned) alerts stream: each takes 1,000 alerts/s. @default 1 */
+  readonly shardCount?: number;
+  /** Retention, 24 h to 365 days. @default Duration.hours(24) */
+  readonly retention?: Duration;
 }
+
+/** The Kinesis default retention, and the shortest: the defaults of both streams. */
+const DEFAULT_RETENTION = Duration.hours(24);
 
 const MIN_RETENTION_HOURS = 24;
 const MAX_RETENTION_HOURS = 8760;
@@ -108,42 +114,43 @@ function metricIteratorAge(handler: lambda.IFunction): cloudwatch.IMetric {
   return handler.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1) });
 }
 
-/** The event log on Amazon Kinesis Data Streams, encrypted with a customer-managed key. */
-export class KinesisEventLog extends Construct implements IEventLog {
-  public readonly stream: kinesis.Stream;
-  public readonly key: kms.Key;
-  public readonly alerts: KinesisAlertsLog;
-  public readonly replayHorizon: Duration;
-  public readonly description: string;
-  public readonly streamName: string;
+/** An existing pair of Kinesis streams to use as the event log (KinesisEventLog.fromStreamAttributes). */
+export interface KinesisEventLogAttributes {
+  /** ARN of the events stream. */
+  readonly streamArn: string;
+  /** The key the events stream is encrypted with. @default - none (the stream is unencrypted or uses aws/kinesis) */
+  readonly encryptionKey?: kms.IKey;
+  /** The events stream's retention: the replay horizon (it cannot be read from an ARN). */
+  readonly retention: Duration;
+  /** Give the speed layer its own enhanced fan-out consumer. @default false */
+  readonly enhancedFanOut?: boolean;
+  /** The alerts stream beside it. */
+  readonly alerts: KinesisAlertsLogAttributes;
+}
+
+/** An existing Kinesis stream to use as the alerts log. */
+export interface KinesisAlertsLogAttributes {
+  readonly streamArn: string;
+  /** @default - none */
+  readonly encryptionKey?: kms.IKey;
+  /** The alerts stream's retention: how late a redelivery can come (it sizes the notifier's idempotency window). */
+  readonly retention: Duration;
+}
+
+/** What an event log on Kinesis does, whether the platform created its streams or was given them. */
+abstract class KinesisEventLogBase extends Construct implements IEventLog {
+  public abstract readonly stream: kinesis.IStream;
+  public abstract readonly key?: kms.IKey;
+  public abstract readonly alerts: KinesisAlertsLogBase;
+  public abstract readonly replayHorizon: Duration;
+  public abstract readonly description: string;
+  public abstract readonly streamName: string;
   public readonly flinkConnector = {
     artifact: 'org.apache.flink:flink-connector-aws-kinesis-streams',
     className: 'org.apache.flink.connector.kinesis.source.KinesisStreamsSource',
   };
-  private readonly enhancedFanOut: boolean;
+  protected abstract readonly enhancedFanOut: boolean;
   private speedLayerConsumer?: kinesis.StreamConsumer;
-
-  constructor(scope: Construct, id: string, props: KinesisEventLogProps) {
-    super(scope, id);
-    const hours = checkRetention('KinesisEventLog', props.retention);
-    const provisioned = props.capacityMode === 'provisioned';
-    ({ key: this.key, stream: this.stream } = encryptedStream(this, {
-      purpose: 'event log',
-      streamName: props.streamName,
-      streamMode: provisioned ? kinesis.StreamMode.PROVISIONED : kinesis.StreamMode.ON_DEMAND,
-      shardCount: provisioned ? props.shardCount : undefined,
-      retention: props.retention,
-      removalPolicy: props.removalPolicy,
-    }));
-    this.alerts = new KinesisAlertsLog(this, 'Alerts', { ...props.alerts, removalPolicy: props.removalPolicy });
-    this.streamName = props.streamName;
-    this.replayHorizon = props.retention;
-    this.enhancedFanOut = props.enhancedFanOut;
-    this.description =
-      `Kinesis Data Streams, ${provisioned ? `provisioned with ${props.shardCount} shard(s)` : 'on-demand'}, ` +
-      `KMS-encrypted, retention ${hours} h (the replay horizon)` +
-      (props.enhancedFanOut ? ', enhanced fan-out for the speed layer' : '');
-  }
 
   public grantWrite(grantee: iam.IGrantable): iam.Grant {
     return this.stream.grantWrite(grantee);
@@ -215,31 +222,78 @@ export class KinesisEventLog extends Construct implements IEventLog {
   }
 }
 
-/**
- * The alerts log on Kinesis: a second stream, provisioned (alerts are few; one shard takes 1,000 a second,
- * at a fraction of an on-demand stream's hourly charge), encrypted with its own customer-managed key, with
- * its own retention. Producers write with the card id as partition key, so a card's alerts keep their order.
- */
-export class KinesisAlertsLog extends Construct implements IAlertsLog {
+/** The event log on Amazon Kinesis Data Streams, encrypted with a customer-managed key. */
+export class KinesisEventLog extends KinesisEventLogBase {
+  /**
+   * An event log on streams that exist already (created elsewhere, or by another app): the platform reads,
+   * writes and watches them as it would its own, and creates nothing.
+   */
+  public static fromStreamAttributes(scope: Construct, id: string, attrs: KinesisEventLogAttributes): IEventLog {
+    return new ImportedKinesisEventLog(scope, id, attrs);
+  }
+
   public readonly stream: kinesis.Stream;
   public readonly key: kms.Key;
-  public readonly retention: Duration;
+  public readonly alerts: KinesisAlertsLog;
+  public readonly replayHorizon: Duration;
   public readonly description: string;
+  public readonly streamName: string;
+  protected readonly enhancedFanOut: boolean;
 
-  constructor(scope: Construct, id: string, props: KinesisAlertsLogProps & { readonly removalPolicy: RemovalPolicy }) {
+  constructor(scope: Construct, id: string, props: KinesisEventLogProps) {
     super(scope, id);
-    const hours = checkRetention('KinesisAlertsLog', props.retention);
+    const retention = props.retention ?? DEFAULT_RETENTION;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const shardCount = props.shardCount ?? 1;
+    const hours = checkRetention('KinesisEventLog', retention);
+    const provisioned = props.capacityMode === 'provisioned';
     ({ key: this.key, stream: this.stream } = encryptedStream(this, {
-      purpose: 'alerts log',
+      purpose: 'event log',
       streamName: props.streamName,
-      streamMode: kinesis.StreamMode.PROVISIONED,
-      shardCount: props.shardCount,
-      retention: props.retention,
-      removalPolicy: props.removalPolicy,
+      streamMode: provisioned ? kinesis.StreamMode.PROVISIONED : kinesis.StreamMode.ON_DEMAND,
+      shardCount: provisioned ? shardCount : undefined,
+      retention,
+      removalPolicy,
     }));
-    this.retention = props.retention;
-    this.description = `Kinesis Data Streams ${props.streamName}, provisioned with ${props.shardCount} shard(s), KMS-encrypted, retention ${hours} h`;
+    this.alerts = new KinesisAlertsLog(this, 'Alerts', { streamName: `${props.streamName}-alerts`, ...props.alerts, removalPolicy });
+    this.streamName = props.streamName;
+    this.replayHorizon = retention;
+    this.enhancedFanOut = props.enhancedFanOut ?? false;
+    this.description =
+      `Kinesis Data Streams, ${provisioned ? `provisioned with ${shardCount} shard(s)` : 'on-demand'}, ` +
+      `KMS-encrypted, retention ${hours} h (the replay horizon)` +
+      (this.enhancedFanOut ? ', enhanced fan-out for the speed layer' : '');
   }
+}
+
+class ImportedKinesisEventLog extends KinesisEventLogBase {
+  public readonly stream: kinesis.IStream;
+  public readonly key?: kms.IKey;
+  public readonly alerts: KinesisAlertsLogBase;
+  public readonly replayHorizon: Duration;
+  public readonly description: string;
+  public readonly streamName: string;
+  protected readonly enhancedFanOut: boolean;
+
+  constructor(scope: Construct, id: string, attrs: KinesisEventLogAttributes) {
+    super(scope, id);
+    checkRetention('KinesisEventLog', attrs.retention);
+    this.stream = kinesis.Stream.fromStreamAttributes(this, 'Stream', { streamArn: attrs.streamArn, encryptionKey: attrs.encryptionKey });
+    this.key = attrs.encryptionKey;
+    this.streamName = this.stream.streamName;
+    this.replayHorizon = attrs.retention;
+    this.enhancedFanOut = attrs.enhancedFanOut ?? false;
+    this.alerts = new ImportedKinesisAlertsLog(this, 'Alerts', attrs.alerts);
+    this.description = `Kinesis Data Streams ${this.streamName} (existing), retention ${attrs.retention.toHours()} h (the replay horizon)`;
+  }
+}
+
+/** What an alerts log on Kinesis does, whether the platform created its stream or was given it. */
+abstract class KinesisAlertsLogBase extends Construct implements IAlertsLog {
+  public abstract readonly stream: kinesis.IStream;
+  public abstract readonly key?: kms.IKey;
+  public abstract readonly retention: Duration;
+  public abstract readonly description: string;
 
   /**
    * What the Kinesis guide gives a producer of a stream encrypted with a customer-managed key: PutRecord(s)
@@ -247,8 +301,9 @@ export class KinesisAlertsLog extends Construct implements IAlertsLog {
    * not the wildcard actions (kms:GenerateDataKey*, kms:ReEncrypt*) of the stream's own grantWrite.
    */
   public grantWrite(grantee: iam.IGrantable): iam.Grant {
-    this.key.grant(grantee, 'kms:GenerateDataKey');
-    return iam.Grant.addToPrincipal({ grantee, actions: ['kinesis:PutRecord', 'kinesis:PutRecords'], resourceArns: [this.stream.streamArn] });
+    const keyGrant = this.key?.grant(grantee, 'kms:GenerateDataKey');
+    const streamGrant = iam.Grant.addToPrincipal({ grantee, actions: ['kinesis:PutRecord', 'kinesis:PutRecords'], resourceArns: [this.stream.streamArn] });
+    return keyGrant ? keyGrant.combine(streamGrant) : streamGrant;
   }
 
   public producerTarget(): AlertsLogEnvironment {
@@ -266,5 +321,50 @@ export class KinesisAlertsLog extends Construct implements IAlertsLog {
 
   public metricNotifierLag(handler: lambda.IFunction): cloudwatch.IMetric {
     return metricIteratorAge(handler);
+  }
+}
+
+/**
+ * The alerts log on Kinesis: a second stream, provisioned (alerts are few; one shard takes 1,000 a second,
+ * at a fraction of an on-demand stream's hourly charge), encrypted with its own customer-managed key, with
+ * its own retention. Producers write with the card id as partition key, so a card's alerts keep their order.
+ */
+export class KinesisAlertsLog extends KinesisAlertsLogBase {
+  public readonly stream: kinesis.Stream;
+  public readonly key: kms.Key;
+  public readonly retention: Duration;
+  public readonly description: string;
+
+  constructor(scope: Construct, id: string, props: KinesisAlertsLogProps & { readonly streamName: string; readonly removalPolicy: RemovalPolicy }) {
+    super(scope, id);
+    const retention = props.retention ?? DEFAULT_RETENTION;
+    const shardCount = props.shardCount ?? 1;
+    const hours = checkRetention('KinesisAlertsLog', retention);
+    ({ key: this.key, stream: this.stream } = encryptedStream(this, {
+      purpose: 'alerts log',
+      streamName: props.streamName,
+      streamMode: kinesis.StreamMode.PROVISIONED,
+      shardCount,
+      retention,
+      removalPolicy: props.removalPolicy,
+    }));
+    this.retention = retention;
+    this.description = `Kinesis Data Streams ${props.streamName}, provisioned with ${shardCount} shard(s), KMS-encrypted, retention ${hours} h`;
+  }
+}
+
+class ImportedKinesisAlertsLog extends KinesisAlertsLogBase {
+  public readonly stream: kinesis.IStream;
+  public readonly key?: kms.IKey;
+  public readonly retention: Duration;
+  public readonly description: string;
+
+  constructor(scope: Construct, id: string, attrs: KinesisAlertsLogAttributes) {
+    super(scope, id);
+    checkRetention('KinesisAlertsLog', attrs.retention);
+    this.stream = kinesis.Stream.fromStreamAttributes(this, 'Stream', { streamArn: attrs.streamArn, encryptionKey: attrs.encryptionKey });
+    this.key = attrs.encryptionKey;
+    this.retention = attrs.retention;
+    this.description = `Kinesis Data Streams ${this.stream.streamName} (existing), retention ${attrs.retention.toHours()} h`;
   }
 }

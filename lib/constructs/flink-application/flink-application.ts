@@ -26,23 +26,41 @@ export interface StartOnDeploy {
 }
 
 export interface FlinkApplicationProps {
+  /** The application's name; also names its log group and scopes its role and key policy. */
   readonly applicationName: string;
-  readonly description: string;
-  /** Managed Flink runtime; CDK's Runtime enum stops at 1.20, so it is a string: `FLINK-2_2`. */
-  readonly runtime: string;
+  /** @default - `Flink application <applicationName>` */
+  readonly description?: string;
+  /**
+   * Managed Flink runtime; CDK's Runtime enum stops at 1.20, so it is a string.
+   * @default DEFAULT_FLINK_RUNTIME (`FLINK-2_2`, the version the jobs in flink-apps/ are built for)
+   */
+  readonly runtime?: string;
   /** Local path of the shaded jar. */
   readonly jarPath: string;
-  /** The runtime properties the job reads (see flink-apps/property-groups.json); more with `addPropertyGroup`. */
+  /**
+   * The runtime properties the job reads (see flink-apps/property-groups.json); more with `addPropertyGroup`.
+   * @default - none
+   */
   readonly propertyGroups?: PropertyGroups;
-  readonly parallelism: number;
-  readonly parallelismPerKpu: number;
-  readonly autoScaling: boolean;
-  readonly checkpointInterval: Duration;
-  readonly snapshotsEnabled: boolean;
-  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-  readonly logRetention: logs.RetentionDays;
-  /** Encrypts the application's running state, checkpoints and snapshots. */
-  readonly encryptionKey: kms.Key;
+  /** @default 1 */
+  readonly parallelism?: number;
+  /** Parallel tasks per KPU (1 vCPU, 4 GB). @default 1 */
+  readonly parallelismPerKpu?: number;
+  /** Let Managed Flink scale parallelism with CPU. @default false - a fixed size, a predictable bill */
+  readonly autoScaling?: boolean;
+  /** @default Duration.minutes(1), Managed Flink's own default interval */
+  readonly checkpointInterval?: Duration;
+  /** Take a snapshot on stop and update, so the next start can restore. @default true */
+  readonly snapshotsEnabled?: boolean;
+  /** @default 'INFO' */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Encrypts the application's running state, checkpoints and snapshots.
+   * @default - a new customer-managed key with rotation, for this application
+   */
+  readonly encryptionKey?: kms.IKey;
   /**
    * Every application that runs with this key: a name, or a name pattern ending in `*` (the Kappa
    * replay's `<name>-stream-v*` share the serving application's key). The key policy lets Managed
@@ -50,12 +68,16 @@ export interface FlinkApplicationProps {
    * @default - this application alone
    */
   readonly keyApplications?: string;
-  readonly removalPolicy: RemovalPolicy;
+  /** What happens to the application (and a key it creates) when it leaves the stack. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
   /** Start the application on deploy. @default - created but not started, as CloudFormation leaves it */
   readonly startOnDeploy?: StartOnDeploy;
   /** Run the job inside a VPC, as a log in a VPC (Amazon MSK) needs. @default - no VPC */
   readonly network?: FlinkNetwork;
 }
+
+/** The Managed Flink runtime the jobs in flink-apps/ are built for (flink.version in flink-apps/pom.xml). */
+export const DEFAULT_FLINK_RUNTIME = 'FLINK-2_2';
 
 /** Where in a VPC the job's network interfaces go. */
 export interface FlinkNetwork {
@@ -164,6 +186,14 @@ export class FlinkApplication extends Construct {
 
   constructor(scope: Construct, id: string, props: FlinkApplicationProps) {
     super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const checkpointInterval = props.checkpointInterval ?? Duration.minutes(1);
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const encryptionKey = props.encryptionKey ?? new kms.Key(this, 'Key', {
+      description: `Encrypts the state, checkpoints and snapshots of the Flink application ${props.applicationName}`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
     this.applicationName = props.applicationName;
     this.groups = { ...props.propertyGroups };
     const applicationArn = `arn:${Aws.PARTITION}:kinesisanalytics:${Aws.REGION}:${Aws.ACCOUNT_ID}:application/${props.applicationName}`;
@@ -184,8 +214,8 @@ export class FlinkApplication extends Construct {
       logGroupName: `/aws/kinesis-analytics/${props.applicationName}`,
       keyId: 'LogsKey',
       description: `Encrypts the log of the Flink application ${props.applicationName}`,
-      retention: props.logRetention,
-      removalPolicy: props.removalPolicy,
+      retention: logRetention,
+      removalPolicy,
     });
     const logStream = new logs.LogStream(this, 'LogStream', { logGroup: this.logGroup, logStreamName: 'application' });
     const logStreamArn = `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${this.logGroup.logGroupName}:log-stream:${logStream.logStreamName}`;
@@ -198,13 +228,13 @@ export class FlinkApplication extends Construct {
     if (!covers.test(props.applicationName)) {
       throw new Error(`keyApplications '${keyApplications}' does not name the application ${props.applicationName}: Managed Flink could not use its key. Give a pattern that matches it.`);
     }
-    allowManagedFlinkToUseKey(props.encryptionKey, keyApplications);
-    props.encryptionKey.grant(this.role, 'kms:DescribeKey', 'kms:Decrypt', 'kms:GenerateDataKey');
+    allowManagedFlinkToUseKey(encryptionKey, keyApplications);
+    encryptionKey.grant(this.role, 'kms:DescribeKey', 'kms:Decrypt', 'kms:GenerateDataKey');
 
     this.application = new kda.CfnApplication(this, 'Application', {
       applicationName: props.applicationName,
-      applicationDescription: props.description,
-      runtimeEnvironment: props.runtime,
+      applicationDescription: props.description ?? `Flink application ${props.applicationName}`,
+      runtimeEnvironment: props.runtime ?? DEFAULT_FLINK_RUNTIME,
       applicationMode: 'STREAMING',
       serviceExecutionRole: this.role.roleArn,
       applicationConfiguration: {
@@ -222,26 +252,26 @@ export class FlinkApplication extends Construct {
           checkpointConfiguration: {
             configurationType: 'CUSTOM',
             checkpointingEnabled: true,
-            checkpointInterval: props.checkpointInterval.toMilliseconds(),
-            minPauseBetweenCheckpoints: Math.min(5000, props.checkpointInterval.toMilliseconds()),
+            checkpointInterval: checkpointInterval.toMilliseconds(),
+            minPauseBetweenCheckpoints: Math.min(5000, checkpointInterval.toMilliseconds()),
           },
-          monitoringConfiguration: { configurationType: 'CUSTOM', logLevel: props.logLevel, metricsLevel: 'APPLICATION' },
+          monitoringConfiguration: { configurationType: 'CUSTOM', logLevel: props.logLevel ?? 'INFO', metricsLevel: 'APPLICATION' },
           parallelismConfiguration: {
             configurationType: 'CUSTOM',
-            parallelism: props.parallelism,
-            parallelismPerKpu: props.parallelismPerKpu,
-            autoScalingEnabled: props.autoScaling,
+            parallelism: props.parallelism ?? 1,
+            parallelismPerKpu: props.parallelismPerKpu ?? 1,
+            autoScalingEnabled: props.autoScaling ?? false,
           },
         },
-        applicationSnapshotConfiguration: { snapshotsEnabled: props.snapshotsEnabled },
+        applicationSnapshotConfiguration: { snapshotsEnabled: props.snapshotsEnabled ?? true },
         vpcConfigurations: props.network && [{
           subnetIds: props.network.vpc.selectSubnets(props.network.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
           securityGroupIds: props.network.securityGroups.map((group) => group.securityGroupId),
         }],
-        applicationEncryptionConfiguration: { keyType: 'CUSTOMER_MANAGED_KEY', keyId: props.encryptionKey.keyArn },
+        applicationEncryptionConfiguration: { keyType: 'CUSTOMER_MANAGED_KEY', keyId: encryptionKey.keyArn },
       },
     });
-    this.application.applyRemovalPolicy(props.removalPolicy);
+    this.application.applyRemovalPolicy(removalPolicy);
     if (props.network) this.grantVpcAccess();
     // The service checks the role's permissions when it creates the application.
     this.application.node.addDependency(this.role.node.findChild('DefaultPolicy'));
@@ -251,7 +281,7 @@ export class FlinkApplication extends Construct {
       cloudWatchLoggingOption: { logStreamArn },
     });
 
-    if (props.startOnDeploy) this.startOnDeploy(props, applicationArn, [this.application, logging]);
+    if (props.startOnDeploy) this.startOnDeploy(props.startOnDeploy, { logRetention, encryptionKey }, applicationArn, [this.application, logging]);
   }
 
   /** What Managed Flink does in the VPC on the application's behalf: manage its network interfaces. */
@@ -295,15 +325,20 @@ export class FlinkApplication extends Construct {
     });
   }
 
-  private startOnDeploy(props: FlinkApplicationProps, applicationArn: string, after: Construct[]): void {
-    const start = props.startOnDeploy!;
+  private startOnDeploy(
+    start: StartOnDeploy,
+    settings: { readonly logRetention: logs.RetentionDays; readonly encryptionKey: kms.IKey },
+    applicationArn: string,
+    after: Construct[],
+  ): void {
+    const { applicationName } = this;
     const starter = (id: string, handler: string) =>
       new PlatformFunction(this, id, {
         entry: path.join(__dirname, '..', '..', '..', 'lambdas', 'flink-starter', 'index.ts'),
         handler,
-        description: `Starts the Flink application ${props.applicationName} on deploy (${handler})`,
+        description: `Starts the Flink application ${applicationName} on deploy (${handler})`,
         timeout: Duration.minutes(1),
-        logRetention: props.logRetention,
+        logRetention: settings.logRetention,
         removalPolicy: RemovalPolicy.DESTROY,
       });
     const onEvent = starter('StarterOnEvent', 'onEvent');
@@ -314,23 +349,23 @@ export class FlinkApplication extends Construct {
         resources: [applicationArn],
       }));
       // Starting an application encrypted with a customer-managed key acts on the key as the caller.
-      grantFlinkKeyToOperator(fn, props.encryptionKey, props.applicationName);
+      grantFlinkKeyToOperator(fn, settings.encryptionKey, applicationName);
     }
 
     // The framework's own functions and waiter get a role and log groups of the platform's making.
     const starterLogsKey = new kms.Key(this, 'StarterLogsKey', {
-      description: `Encrypts the logs of the start-on-deploy of ${props.applicationName}`,
+      description: `Encrypts the logs of the start-on-deploy of ${applicationName}`,
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const starterLog = (id: string, logGroupName: string) => encryptedLogGroup(this, id, {
-      logGroupName, key: starterLogsKey, description: '', retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY,
+      logGroupName, key: starterLogsKey, description: '', retention: settings.logRetention, removalPolicy: RemovalPolicy.DESTROY,
     });
-    const frameworkLogs = starterLog('StarterFrameworkLogs', `/aws/lambda/${props.applicationName}-starter-framework`);
+    const frameworkLogs = starterLog('StarterFrameworkLogs', `/aws/lambda/${applicationName}-starter-framework`);
     // Two roles, as the framework requires to avoid a cycle: onEvent starts the waiter, whose steps invoke isComplete.
     const frameworkRole = (id: string) => {
       const role = new iam.Role(this, id, {
-        description: `Custom-resource framework starting ${props.applicationName}`,
+        description: `Custom-resource framework starting ${applicationName}`,
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       });
       frameworkLogs.grantWrite(role);
@@ -349,7 +384,7 @@ export class FlinkApplication extends Construct {
       logGroup: frameworkLogs,
       disableWaiterStateMachineLogging: false,
       waiterStateMachineLogOptions: {
-        destination: starterLog('StarterWaiterLogs', `/aws/vendedlogs/states/${props.applicationName}-starter`),
+        destination: starterLog('StarterWaiterLogs', `/aws/vendedlogs/states/${applicationName}-starter`),
         level: sfn.LogLevel.ALL,
       },
     });
