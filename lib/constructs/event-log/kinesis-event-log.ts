@@ -266,6 +266,12 @@ export class KinesisEventLog extends KinesisEventLogBase {
   }
 }
 
+/** An existing stream and its key, after checking the retention given for it. */
+function importStream(scope: Construct, what: string, attrs: { readonly streamArn: string; readonly encryptionKey?: kms.IKey; readonly retention: Duration }) {
+  checkRetention(what, attrs.retention);
+  return { stream: kinesis.Stream.fromStreamAttributes(scope, 'Stream', { streamArn: attrs.streamArn, encryptionKey: attrs.encryptionKey }), key: attrs.encryptionKey };
+}
+
 class ImportedKinesisEventLog extends KinesisEventLogBase {
   public readonly stream: kinesis.IStream;
   public readonly key?: kms.IKey;
@@ -277,9 +283,7 @@ class ImportedKinesisEventLog extends KinesisEventLogBase {
 
   constructor(scope: Construct, id: string, attrs: KinesisEventLogAttributes) {
     super(scope, id);
-    checkRetention('KinesisEventLog', attrs.retention);
-    this.stream = kinesis.Stream.fromStreamAttributes(this, 'Stream', { streamArn: attrs.streamArn, encryptionKey: attrs.encryptionKey });
-    this.key = attrs.encryptionKey;
+    ({ stream: this.stream, key: this.key } = importStream(this, 'KinesisEventLog', attrs));
     this.streamName = this.stream.streamName;
     this.replayHorizon = attrs.retention;
     this.enhancedFanOut = attrs.enhancedFanOut ?? false;
@@ -361,9 +365,7 @@ class ImportedKinesisAlertsLog extends KinesisAlertsLogBase {
 
   constructor(scope: Construct, id: string, attrs: KinesisAlertsLogAttributes) {
     super(scope, id);
-    checkRetention('KinesisAlertsLog', attrs.retention);
-    this.stream = kinesis.Stream.fromStreamAttributes(this, 'Stream', { streamArn: attrs.streamArn, encryptionKey: attrs.encryptionKey });
-    this.key = attrs.encryptionKey;
+    ({ stream: this.stream, key: this.key } = importStream(this, 'KinesisAlertsLog', attrs));
     this.retention = attrs.retention;
     this.description = `Kinesis Data Streams ${this.stream.streamName} (existing), retention ${attrs.retention.toHours()} h`;
   }
