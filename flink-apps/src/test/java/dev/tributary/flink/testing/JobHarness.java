@@ -13,6 +13,7 @@ import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -110,13 +111,17 @@ public final class JobHarness {
         return settings;
     }
 
-    private static StreamExecutionEnvironment environment(long checkpointMillis) {
+    /** The environment every harness run uses (checkpoints every {@code checkpointMillis}, no generic types). */
+    public static StreamExecutionEnvironment environment(long checkpointMillis) {
         Configuration config = new Configuration();
         config.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         config.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 2);
         config.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, java.time.Duration.ofMillis(100));
         // The Kinesis source restores only by a whole-job failover (its enumerator refuses partial recovery).
         config.set(org.apache.flink.configuration.JobManagerOptions.EXECUTION_FAILOVER_STRATEGY, "full");
+        // Every type on the wire and in state has a Flink serializer: a Kryo fallback (slow, and not evolvable)
+        // fails the job at graph build instead of passing unnoticed.
+        config.set(PipelineOptions.GENERIC_TYPES, false);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
         env.setParallelism(PARALLELISM);
         env.enableCheckpointing(checkpointMillis);
