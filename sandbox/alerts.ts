@@ -5,7 +5,8 @@ import { alertRecordSchema, type AlertRecord } from '../lambdas/shared/alert';
 import { score, type Score } from './expected';
 import type { KnownGroundTruth, LabelledRecord } from './generator';
 import { sandboxDirs, type SandboxSettings } from './settings';
-import { readPublished, type PublishedMessage } from './stand-ins/sns';
+import { NdjsonTail } from './ndjson-tail';
+import { publishedTail, type PublishedMessage } from './stand-ins/sns';
 
 /**
  * The real-time alerts as a subscriber of the SNS alerts topic sees them: what the alert notifier delivered
@@ -26,7 +27,23 @@ export interface DeliveredAlert {
 
 /** Every alert delivered to the topic so far, in delivery order (messages that are not alerts are skipped). */
 export async function readDeliveredAlerts(settings: SandboxSettings): Promise<DeliveredAlert[]> {
-  return (await readPublished(settings, settings.alertsTopicName)).flatMap(toDelivered);
+  return new DeliveredAlerts(settings).refresh();
+}
+
+/** The delivered alerts, kept up to date by reading only what the topic received since the last refresh. */
+export class DeliveredAlerts {
+  readonly all: DeliveredAlert[] = [];
+  private readonly tail;
+
+  constructor(settings: SandboxSettings) {
+    this.tail = publishedTail(settings, settings.alertsTopicName);
+  }
+
+  /** Reads the newly delivered alerts; returns every alert so far. */
+  refresh(): DeliveredAlert[] {
+    for (const message of this.tail.readNew()) this.all.push(...toDelivered(message));
+    return this.all;
+  }
 }
 
 function toDelivered(message: PublishedMessage): DeliveredAlert[] {
@@ -80,23 +97,40 @@ export class ProducedAt {
 
 /** The produce times of every run in the sandbox's home (txnIds carry their run's id, so they never collide). */
 export function readProducedAt(settings: SandboxSettings): Map<string, number> {
-  const times = new Map<string, number>();
-  const runs = sandboxDirs(settings).runs;
-  if (!fs.existsSync(runs)) return times;
-  for (const run of fs.readdirSync(runs)) {
-    const file = path.join(runs, run, PRODUCED_AT_FILE);
-    if (!fs.existsSync(file)) continue;
-    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-      if (!line) continue;
-      try {
-        const { txnId, acceptedAt } = JSON.parse(line) as { txnId: string; acceptedAt: number };
-        if (!times.has(txnId)) times.set(txnId, acceptedAt);
-      } catch {
-        // A line cut short by a producer still writing: read again on the next poll.
+  return new ProducedAtIndex(settings).refresh();
+}
+
+interface ProducedAtLine {
+  txnId: string;
+  acceptedAt: number;
+}
+
+/**
+ * The produce times of every run, kept up to date by reading only what each run's `produced-at.ndjson`
+ * gained since the last refresh (a run produces up to thousands of lines a second).
+ */
+export class ProducedAtIndex {
+  readonly times = new Map<string, number>();
+  private readonly tails = new Map<string, NdjsonTail<ProducedAtLine>>();
+
+  constructor(private readonly settings: SandboxSettings) {}
+
+  refresh(): Map<string, number> {
+    const runs = sandboxDirs(this.settings).runs;
+    if (!fs.existsSync(runs)) return this.times;
+    for (const run of fs.readdirSync(runs)) {
+      const file = path.join(runs, run, PRODUCED_AT_FILE);
+      let tail = this.tails.get(file);
+      if (!tail) {
+        tail = new NdjsonTail(file, (line) => JSON.parse(line) as ProducedAtLine);
+        this.tails.set(file, tail);
+      }
+      for (const { txnId, acceptedAt } of tail.readNew()) {
+        if (!this.times.has(txnId)) this.times.set(txnId, acceptedAt);
       }
     }
+    return this.times;
   }
-  return times;
 }
 
 /** Produced (the last of the alert's transactions accepted by the log) -> delivered to the topic; undefined if a produce time is unknown. */
@@ -190,14 +224,16 @@ export interface FollowOptions {
 
 /** Prints the delivered alerts; with `follow`, each new one as the notifier delivers it. */
 export async function printAlerts(settings: SandboxSettings, options: FollowOptions): Promise<number> {
-  let seen = options.fromStart || !options.follow ? 0 : (await readDeliveredAlerts(settings)).length;
+  const alerts = new DeliveredAlerts(settings);
+  const producedAt = new ProducedAtIndex(settings);
+  let seen = options.fromStart || !options.follow ? 0 : alerts.refresh().length;
   let printed = 0;
   options.out('delivered     path    rule  card            latency: last transaction produced -> delivered');
   for (;;) {
-    const delivered = await readDeliveredAlerts(settings);
+    const delivered = alerts.refresh();
     if (delivered.length > seen) {
-      const producedAt = readProducedAt(settings);
-      for (const d of delivered.slice(seen)) options.out(formatDeliveredAlert(d, producedAt));
+      const times = producedAt.refresh();
+      for (const d of delivered.slice(seen)) options.out(formatDeliveredAlert(d, times));
       printed += delivered.length - seen;
       seen = delivered.length;
     }

@@ -4,6 +4,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { type SandboxSettings, endpoint, sandboxDirs } from '../settings';
+import { NdjsonTail } from '../ndjson-tail';
 
 /**
  * The SNS stand-in: a small HTTP server on 127.0.0.1:<settings.ports.sns> that speaks the
@@ -93,19 +94,14 @@ function topicFile(settings: SandboxSettings, topicName: string): string {
   return path.join(snsDir(settings), `${topicName}.ndjson`);
 }
 
+/** The messages published to a topic, read as they are appended (publish order). */
+export function publishedTail(settings: SandboxSettings, topicName: string): NdjsonTail<PublishedMessage> {
+  return new NdjsonTail(topicFile(settings, topicName), (line) => JSON.parse(line) as PublishedMessage);
+}
+
 /** Every message published to the topic so far, in publish order; [] when none (or no such topic yet). */
 export async function readPublished(settings: SandboxSettings, topicName: string): Promise<PublishedMessage[]> {
-  let text: string;
-  try {
-    text = await fs.promises.readFile(topicFile(settings, topicName), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  return text
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .map((line) => JSON.parse(line) as PublishedMessage);
+  return publishedTail(settings, topicName).readNew();
 }
 
 /** `prefix.1`, `prefix.2`, ... while present: the Query protocol's list and map members. */
