@@ -1,4 +1,4 @@
-import Ajv2020, { type ErrorObject } from 'ajv/dist/2020';
+import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import transactionSchema from '../../schemas/transaction.schema.json';
 import { parseJsonRecord, type SourceRecord } from './source-record';
 
@@ -52,19 +52,30 @@ function isScaledMultiple(value: number, scale: number, scaledDivisor: number): 
   return Number.isSafeInteger(scaled) && scaled / scale === value && scaled % scaledDivisor === 0;
 }
 
-const ajv = new Ajv2020({ allErrors: true });
-// Annotation consumed by the Glue table builder; declared so strict mode accepts it.
-ajv.addKeyword({ keyword: 'x-glue-type', schemaType: 'string' });
-// ajv's own multipleOf is a floating-point test; replaced by the exact decimal one above.
-ajv.removeKeyword('multipleOf');
-ajv.addKeyword({
-  keyword: 'multipleOf',
-  type: 'number',
-  schemaType: 'number',
-  error: { message: ({ schema }) => `must be a multiple of ${String(schema)}` },
-  validate: (divisor: number, value: number) => isDecimalMultipleOf(value, divisor),
-});
-const validateSchema = ajv.compile<Transaction>(transactionSchema);
+/**
+ * ajv's validator, compiled on first use: a cold start whose records all pass the fast path never pays for
+ * compiling it (part of the module's load time, bench/README.md).
+ */
+const schemaValidator = (() => {
+  let compiled: ValidateFunction<Transaction> | undefined;
+  return (): ValidateFunction<Transaction> => {
+    if (compiled) return compiled;
+    const ajv = new Ajv2020({ allErrors: true });
+    // Annotation consumed by the Glue table builder; declared so strict mode accepts it.
+    ajv.addKeyword({ keyword: 'x-glue-type', schemaType: 'string' });
+    // ajv's own multipleOf is a floating-point test; replaced by the exact decimal one above.
+    ajv.removeKeyword('multipleOf');
+    ajv.addKeyword({
+      keyword: 'multipleOf',
+      type: 'number',
+      schemaType: 'number',
+      error: { message: ({ schema }) => `must be a multiple of ${String(schema)}` },
+      validate: (divisor: number, value: number) => isDecimalMultipleOf(value, divisor),
+    });
+    compiled = ajv.compile<Transaction>(transactionSchema);
+    return compiled;
+  };
+})();
 
 const MAX_VALUES_NAMED = 10;
 
@@ -136,6 +147,7 @@ export function isCertainlyTransaction(value: unknown): value is Transaction {
 
 /** The schema's verdict through ajv alone, with its errors when the value is not a Transaction. */
 export function checkTransactionWithAjv(parsed: unknown): ValidationResult {
+  const validateSchema = schemaValidator();
   if (!validateSchema(parsed)) {
     const errors = (validateSchema.errors ?? []).map(describe);
     const detail = errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ');
