@@ -1,7 +1,7 @@
 /**
  * Speed-layer handler benchmark: one 10,000-record Kinesis batch (1% malformed),
  * through the handler's pure core and through bare base64 + JSON.parse, in the
- * same process, after warm-up. Run: `npx ts-node bench/handler/run.ts`.
+ * same process, after warm-up; then the deployment bundle's size and load time (bundle.ts). Run: `npm run bench -- handler`.
  * Writes bench/results/handler.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
