@@ -54,11 +54,14 @@ function position(event: KinesisEvent, record: KinesisStreamRecord): { shardId: 
   }
   const eventId = typeof record.eventID === 'string' ? record.eventID : '';
   const shardId = event.shardId ?? eventId.slice(0, eventId.lastIndexOf(':'));
+  if (shardId === lastShardId) return { shardId, sequenceNumber }; // a batch is one shard: its id is checked once
   if (typeof shardId !== 'string' || !SHARD_ID.test(shardId)) {
     throw new TypeError(`Not a Kinesis record: no shard id in shardId ${JSON.stringify(event.shardId)} or eventID ${JSON.stringify(record.eventID)}`);
   }
+  lastShardId = shardId;
   return { shardId, sequenceNumber };
 }
+let lastShardId: string | undefined;
 
 export const kinesisDecoder: EventSourceDecoder<KinesisEvent, KinesisStreamBatchResponse> = {
   decode(event) {
@@ -68,7 +71,8 @@ export const kinesisDecoder: EventSourceDecoder<KinesisEvent, KinesisStreamBatch
       const coordinates = {
         eventSource: record.eventSource,
         stream: record.eventSourceARN,
-        ...where,
+        shardId: where.shardId,
+        sequenceNumber: where.sequenceNumber,
         partitionKey: typeof partitionKey === 'string' ? partitionKey : '',
         // Seconds with millisecond decimals; absent from some of AWS's own sample events.
         arrivalTime: arrivalTimeOf(typeof approximateArrivalTimestamp === 'number' ? approximateArrivalTimestamp * 1000 : undefined),

@@ -44,12 +44,25 @@ export interface EventSourceDecoder<TEvent, TFailureResponse> {
   failureResponse(failed: readonly SourceRecord[]): TFailureResponse;
 }
 
-// Node's base64 decoder silently skips characters outside the alphabet, so validity is checked first.
-const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+// Node's base64 decoder silently skips characters outside the alphabet, so validity is checked first. Strict
+// base64 is groups of four alphabet characters, the last one possibly ending in `=` or `==`: with the length a
+// multiple of four, that is alphabet characters then at most two `=`. This form runs in about half the time of
+// /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/ (test/lambdas/fast-paths.test.ts compares them).
+const BASE64_CHARACTERS = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** The bytes of a strict base64 string, or `undefined` when it is not one. */
+/** Whether a string is strict base64 (padded, standard alphabet, nothing else). */
+export function isStrictBase64(text: string): boolean {
+  return text.length % 4 === 0 && BASE64_CHARACTERS.test(text);
+}
+
+/**
+ * The bytes of a strict base64 string, or `undefined` when it is not one. What a producer writes is canonical
+ * base64, whose bytes encode back to the same text: comparing that costs less than the pattern, which then only
+ * decides the rest (e.g. non-zero bits in the last character, still strict base64).
+ */
 export function decodeBase64(text: string): Buffer | undefined {
-  return STRICT_BASE64.test(text) ? Buffer.from(text, 'base64') : undefined;
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.toString('base64') === text || isStrictBase64(text) ? bytes : undefined;
 }
 
 // The last millisecond of year 9999: beyond it an ISO date (and so an hour partition) has more than four year digits.

@@ -91,18 +91,20 @@ function runRules(input: SpeedBatchInput, valid: readonly ValidRecord[]) {
 export function processBatch(input: SpeedBatchInput): SpeedBatchResult {
   const valid: ValidRecord[] = [];
   const malformed: MalformedRecord[] = [];
-  input.records.forEach((record, index) => {
+  for (let index = 0; index < input.records.length; index += 1) {
+    const record = input.records[index];
     const result = validateTransaction(record);
     if (result.valid) valid.push({ index, record, transaction: result.transaction });
     else malformed.push({ index, record, reason: result.reason, detail: result.detail, errors: result.errors });
-  });
+  }
 
   const rules = runRules(input, valid);
 
+  // `valid` is in index order: the records before the first failure, then those after it.
   const firstFailure = malformed.length > 0 ? malformed[0].index : Infinity;
-  const segments = [valid.filter((v) => v.index < firstFailure), valid.filter((v) => v.index > firstFailure)].filter(
-    (segment) => segment.length > 0,
-  );
+  let split = 0;
+  while (split < valid.length && valid[split].index < firstFailure) split += 1;
+  const segments = [valid.slice(0, split), valid.slice(split)].filter((segment) => segment.length > 0);
 
   let viewDuplicates = 0;
   const segmentUnits: OutputUnit[] = segments.map((members) => {
@@ -113,7 +115,11 @@ export function processBatch(input: SpeedBatchInput): SpeedBatchResult {
     });
     viewDuplicates += views.duplicates;
     // An alert belongs to the segment of the record that completed it: it is redone when that record is redelivered.
-    const alerts = members.flatMap((m) => rules.alertsByIndex.get(m.index) ?? []);
+    const alerts: Alert[] = [];
+    for (const m of members) {
+      const completed = rules.alertsByIndex.get(m.index);
+      if (completed) alerts.push(...completed);
+    }
     return {
       kind: 'segment',
       resumeIndex: first.index,

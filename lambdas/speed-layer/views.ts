@@ -45,14 +45,21 @@ function line(keyColumn: 'card_id' | 'customer_id', partial: PartialAggregate): 
   );
 }
 
-function accumulate(partials: Map<string, PartialAggregate>, key: string, windowStart: number, cents: number, position: number): void {
-  const id = `${key}\u0000${windowStart}`;
-  const partial = partials.get(id);
+/** Partials by key, then window start: no composite key string to build and hash per record. */
+type Partials = Map<string, Map<number, PartialAggregate>>;
+
+function accumulate(partials: Partials, key: string, windowStart: number, cents: number, position: number): void {
+  let byWindow = partials.get(key);
+  if (!byWindow) {
+    byWindow = new Map();
+    partials.set(key, byWindow);
+  }
+  const partial = byWindow.get(windowStart);
   if (partial) {
     partial.txnCount += 1;
     partial.totalCents += cents;
   } else {
-    partials.set(id, { key, windowStart, txnCount: 1, totalCents: cents, firstPosition: position });
+    byWindow.set(windowStart, { key, windowStart, txnCount: 1, totalCents: cents, firstPosition: position });
   }
 }
 
@@ -65,9 +72,9 @@ function toObjects(
   view: SpeedView,
   keyColumn: 'card_id' | 'customer_id',
   segment: Segment,
-  partials: Map<string, PartialAggregate>,
+  partials: Partials,
 ): LakeObject[] {
-  const sorted = [...partials.values()].sort(
+  const sorted = [...partials.values()].flatMap((byWindow) => [...byWindow.values()]).sort(
     (a, b) => a.windowStart - b.windowStart || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
   );
   const byPartition = new Map<string, { lines: string[]; firstPosition: number }>();
@@ -86,8 +93,8 @@ function toObjects(
 
 /** Spend per card per minute and per customer per hour for one segment, duplicates (same txnId) counted once. */
 export function segmentViews(layout: LakeLayout, segment: Segment): SegmentViews {
-  const perCardMinute = new Map<string, PartialAggregate>();
-  const perCustomerHour = new Map<string, PartialAggregate>();
+  const perCardMinute: Partials = new Map();
+  const perCustomerHour: Partials = new Map();
   const seen = new Set<string>();
   let duplicates = 0;
   segment.records.forEach(({ transaction: txn }, position) => {

@@ -25,6 +25,20 @@ export interface PlatformFunctionProps {
 }
 
 /**
+ * How every platform function is bundled; bench/handler/bundle.ts and the bundle-size test build the speed layer
+ * with these same options.
+ */
+export const PLATFORM_BUNDLING = {
+  minify: true,
+  sourceMap: true,
+  target: 'node22',
+  // Bundle the pinned AWS SDK instead of the runtime's copy, so what is tested is what runs (docs/speed-layer.md,
+  // "Bundle and cold start").
+  externalModules: [] as string[],
+  forceDockerBundling: false,
+} satisfies nodejs.BundlingOptions;
+
+/**
  * A TypeScript Lambda function with the platform's defaults: Node.js 22 on
  * ARM64, bundled locally by esbuild (minified, source maps, the pinned AWS SDK
  * inside), X-Ray tracing, its own log group with a retention, encrypted ({@link stackLogGroup}),
@@ -56,14 +70,7 @@ export class PlatformFunction extends nodejs.NodejsFunction {
       securityGroups: props.network && [props.network.clientSecurityGroup],
       // Stack traces point into the TypeScript sources through the bundled source map.
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
-        // Bundle the pinned AWS SDK instead of the runtime's copy, so what is tested is what runs.
-        externalModules: [],
-        forceDockerBundling: false,
-      },
+      bundling: PLATFORM_BUNDLING,
     });
     acknowledge(this, {
       'AwsSolutions-L1':
