@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Transaction } from '../../lambdas/shared/transaction';
+import { expectedResults } from '../expected';
 import { generateWorkload, type LabelledRecord } from '../generator';
 import { produceAtRate } from '../produce';
 import { readProgress } from '../run';
@@ -27,6 +28,8 @@ export interface LessonContext {
 export interface Lesson {
   name: string;
   title: string;
+  /** It kills or replaces the stream job, so the sandbox's processes must be this process's own (not another `up`'s). */
+  ownSandbox?: boolean;
   run(context: LessonContext): Promise<void>;
 }
 
@@ -97,6 +100,8 @@ export interface Phase {
   /** Background from the previous phase's end (or `from`) up to this event time. */
   until: number;
   placed?: readonly Placed[];
+  /** Records per second of wall time; default 400. */
+  rate?: number;
 }
 
 export interface TrafficOptions {
@@ -139,8 +144,13 @@ export function interleave(backgroundRecords: readonly LabelledRecord[], placed:
   return [...out, ...pending.map((p) => p.record)];
 }
 
-/** Puts the traffic on the log phase by phase and waits until every path has taken it in and committed it. */
-export async function runTraffic(context: LessonContext, options: TrafficOptions): Promise<void> {
+/**
+ * Puts the traffic on the log phase by phase and waits until every path has taken it in and committed it.
+ * Returns every record produced, in order, and when producing began (wall clock, what Kafka stamps).
+ */
+export async function runTraffic(context: LessonContext, options: TrafficOptions): Promise<{ records: LabelledRecord[]; producedFrom: number }> {
+  const produced: LabelledRecord[] = [];
+  const producedFrom = Date.now();
   const { sandbox, out } = context;
   if (!sandbox.flink.running) throw new LessonFailed('the lessons need the Flink stream job running (start the sandbox without --no-flink)');
   let from = options.from;
@@ -148,7 +158,8 @@ export async function runTraffic(context: LessonContext, options: TrafficOptions
     const records = interleave(background(from, phase.until, (options.seed ?? 7) + i), phase.placed ?? []);
     writeClock(context, phase.until);
     const began = Date.now();
-    await produceAtRate(sandbox.log, records, { rate: PRODUCE_RATE });
+    await produceAtRate(sandbox.log, records, { rate: phase.rate ?? PRODUCE_RATE });
+    produced.push(...records);
     await caughtUp(context, options.archive === true && i === options.phases.length - 1);
     out(`  (phase ${i + 1}: ${records.length} records, event time ${iso(from)} .. ${iso(phase.until)}, taken in by every path in ${((Date.now() - began) / 1000).toFixed(0)} s)`);
     from = phase.until;
@@ -156,6 +167,7 @@ export async function runTraffic(context: LessonContext, options: TrafficOptions
     await sleep(2 * (sandbox.flink.checkpointIntervalMs ?? LOCAL_CHECKPOINT_INTERVAL_MS));
     await options.afterPhase?.(i);
   }
+  return { records: produced, producedFrom };
 }
 
 const CATCH_UP_TIMEOUT_MS = 180_000;
@@ -171,6 +183,43 @@ async function caughtUp(context: LessonContext, archive: boolean): Promise<void>
     }
     await sleep(1000);
   }
+}
+
+/** How the card-minutes a stream job version wrote for a lesson compare with the oracle's (sandbox/expected). */
+export interface OracleComparison {
+  /** Card-minutes the watermark must have closed, each as the oracle has it. */
+  closed: number;
+  /** `card@window_start: found / wanted`, for every card-minute that differs or is missing. */
+  wrong: string[];
+}
+
+/**
+ * The card-minutes of `version` in the lesson's event time, against the independent recomputation of the
+ * stream job's results from the records produced (sandbox/expected), with this allowed lateness. A
+ * window is written once, when the watermark passes its end plus the allowed lateness, so the last one
+ * written shows how far the watermark got: every window due before it must be there, and nothing written
+ * may differ. The lesson's background has no late or out-of-order events, so the oracle is exact.
+ */
+export async function compareWithOracle(
+  context: LessonContext,
+  records: readonly LabelledRecord[],
+  options: { version: number; from: number; allowedLatenessMs: number },
+): Promise<OracleComparison> {
+  const { settings, config } = context.sandbox;
+  const expected = expectedResults(records, { partitions: settings.shards, maxOutOfOrdernessMs: config.streamProcessing.maxOutOfOrdernessMs, allowedLatenessMs: options.allowedLatenessMs });
+  const want = new Map(expected.stream.outputs.views.spend_per_card_minute.map((r) => [`${r.card_id}@${r.window_start}`, `${r.txn_count}/${cents(r.total_amount)}`]));
+  const rows = await withLake(context, (lake) =>
+    lake.query(`SELECT card_id, window_start, txn_count, total_amount FROM views_spend_per_card_minute WHERE v = '${options.version}' AND window_start >= ${options.from}`),
+  );
+  const found = new Map(rows.map((r) => [`${r.card_id}@${r.window_start}`, `${r.txn_count}/${cents(r.total_amount)}`]));
+  const finalAt = (windowStart: number) => windowStart + MINUTE - 1 + options.allowedLatenessMs;
+  const reached = Math.max(...rows.map((r) => finalAt(Number(r.window_start))));
+  const due = expected.stream.outputs.views.spend_per_card_minute.filter((r) => finalAt(r.window_start) <= reached);
+  const wrong = [
+    ...due.filter((r) => found.get(`${r.card_id}@${r.window_start}`) !== want.get(`${r.card_id}@${r.window_start}`)).map((r) => `${r.card_id}@${r.window_start}`),
+    ...[...found.keys()].filter((key) => found.get(key) !== want.get(key)),
+  ];
+  return { closed: due.length, wrong: [...new Set(wrong)].map((key) => `${key}: ${found.get(key) ?? 'none'} / ${want.get(key) ?? 'none'}`) };
 }
 
 /** DuckDB over the lake as it is now, with the served version's and batch run's serving views; closed after `use`. */
