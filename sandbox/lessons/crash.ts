@@ -5,7 +5,7 @@ import { ensureFlinkJar } from '../../lib/constructs/flink-application/flink-jar
 import { flinkProcessName, startFlinkVersion } from '../session';
 import { sandboxDirs } from '../settings';
 import { sqlString } from '../serving/lake-sql';
-import { check, compareWithOracle, lessonId, lessonStart, LessonFailed, MINUTE, runTraffic, txn, withLake, type Lesson, type LessonContext } from './runner';
+import { check, compareWithOracle, LessonFailed, setUpLesson, MINUTE, runTraffic, txn, withLake, type Lesson, type LessonContext } from './runner';
 
 /**
  * Exactly-once under a crash: while the log is being produced, the stream job's JVM is killed with
@@ -69,15 +69,13 @@ async function killAndRestartStreamJob({ sandbox }: LessonContext): Promise<Cras
 
 async function run({ sandbox, out }: LessonContext): Promise<void> {
   const context = { sandbox, out };
-  const id = lessonId('crash');
-  const card = `${id}-card`;
-  const start = lessonStart(context);
+  const { id, card, customer, start } = setUpLesson(context, 'crash');
   const middle = start + 6 * MINUTE;
   const end = middle + 8 * MINUTE;
   // One card with a transaction every 20 s across the crash, so its windows are open when the job dies.
   const placed = Array.from({ length: Math.floor((end - start - 2 * MINUTE) / 20_000) }, (_, i) => {
     const eventTime = start + 30_000 + i * 20_000;
-    return { producedAt: eventTime, record: txn({ txnId: `${id}-${i}`, cardId: card, customerId: `${id}-cust`, amount: 5 + (i % 7), eventTime }) };
+    return { producedAt: eventTime, record: txn({ txnId: `${id}-${i}`, cardId: card, customerId: customer, amount: 5 + (i % 7), eventTime }) };
   });
   out(`The log gets ${Math.round((end - start) / MINUTE)} minutes of event time in two phases, with card ${card} spending every 20 s throughout.`);
   out(`About ${KILL_AFTER_MS / 1000} s into the second phase, while the job is reading it, its JVM gets SIGKILL and is started again.`);

@@ -1,6 +1,6 @@
 import { runBatch } from '../batch';
 import { sqlString } from '../serving/lake-sql';
-import { check, cents, hms, lessonId, lessonStart, MINUTE, money, runTraffic, txn, withLake, type Lesson, type LessonContext } from './runner';
+import { cardMinute, check, hms, MINUTE, runTraffic, sameTotals, setUpLesson, showTotals, withLake, type Lesson, type LessonContext, type Totals } from './runner';
 
 /**
  * Lambda vs Kappa: one card-minute seen through every layer, twice. Right after its transactions are read,
@@ -11,11 +11,6 @@ import { check, cents, hms, lessonId, lessonStart, MINUTE, money, runTraffic, tx
  * a batch run covers the minute, then the batch layer's; the Kappa serving view (serving_) is the stream job's.
  */
 
-interface Totals {
-  count: number;
-  cents: number;
-}
-
 const LAYERS = ['speed', 'stream', 'batch', 'lambda', 'kappa'] as const;
 type Layer = (typeof LAYERS)[number];
 const LAYER_NAMES: Record<Layer, string> = {
@@ -25,39 +20,30 @@ const LAYER_NAMES: Record<Layer, string> = {
   lambda: 'Lambda serving  lambda_spend_per_card_minute',
   kappa: 'Kappa serving   serving_spend_per_card_minute',
 };
-const show = (t: Totals | undefined) => (t && t.count > 0 ? `${t.count} txn  ${money(t.cents)}` : 'no row');
 
 async function run({ sandbox, out }: LessonContext): Promise<void> {
   const context = { sandbox, out };
-  const id = lessonId('lambda-kappa');
-  const card = `${id}-card`;
-  const customer = `${id}-cust`;
-  const start = lessonStart(context);
-  const base = start + 2 * MINUTE;
-  const a = txn({ txnId: `${id}-a`, cardId: card, customerId: customer, amount: 10, eventTime: base + 10_000 });
-  const b = txn({ txnId: `${id}-b`, cardId: card, customerId: customer, amount: 20, eventTime: base + 20_000 });
+  const { card, start, base, pay } = setUpLesson(context, 'lambda-kappa');
+  const a = pay('a', 10_000, 10);
+  const b = pay('b', 20_000, 20);
   const end = base + 4 * MINUTE;
   const batchWatermark = base + 3 * MINUTE;
 
   const read = () =>
     withLake(context, async (lake) => {
-      const key = `card_id = ${sqlString(card)} AND window_start = ${base}`;
-      const sum = async (table: string, where = ''): Promise<Totals> => {
-        const [row] = await lake.query(`SELECT sum(txn_count) AS n, sum(total_amount) AS total FROM ${table} WHERE ${where}${key}`);
-        return { count: Number(row?.n ?? 0), cents: cents(row?.total ?? 0) };
-      };
+      const sum = (table: string, where?: string) => cardMinute(lake, table, card, base, where);
       const batchRun = (await lake.query(`SELECT max(run) AS run FROM batch_spend_per_card_minute`))[0]?.run;
       return {
         speed: await sum('speed_spend_per_card_minute'),
-        stream: await sum('views_spend_per_card_minute', `v = '${sandbox.flink.version}' AND `),
-        batch: batchRun ? await sum('batch_spend_per_card_minute', `run = ${sqlString(String(batchRun))} AND `) : { count: 0, cents: 0 },
+        stream: await sum('views_spend_per_card_minute', `v = '${sandbox.flink.version}'`),
+        batch: batchRun ? await sum('batch_spend_per_card_minute', `run = ${sqlString(String(batchRun))}`) : { count: 0, cents: 0 },
         lambda: await sum('lambda_spend_per_card_minute'),
         kappa: await sum('serving_spend_per_card_minute'),
       } satisfies Record<Layer, Totals>;
     });
   const table = (title: string, found: Record<Layer, Totals>) => {
     out(title);
-    for (const layer of LAYERS) out(`  ${LAYER_NAMES[layer].padEnd(48)} ${show(found[layer])}`);
+    for (const layer of LAYERS) out(`  ${LAYER_NAMES[layer].padEnd(48)} ${showTotals(found[layer])}`);
   };
 
   out(`Card ${card}: a (10.00) and b (20.00) in the minute ${hms(base)}; later the log delivers a second copy of a (same bytes, same txnId), as an at-least-once producer does after a timeout.`);
@@ -93,12 +79,11 @@ async function run({ sandbox, out }: LessonContext): Promise<void> {
   out('   Kappa serves the stream job alone: one code path, exact, and as late as its watermark.');
 
   const exact = { count: 2, cents: 30_00 };
-  const is = (t: Totals | undefined, want: Totals) => t?.count === want.count && t.cents === want.cents;
-  check(is(early.speed, exact) && is(early.lambda, exact), 'early, the speed layer (and Lambda serving) already count a and b', () => `${show(early!.speed)} / ${show(early!.lambda)}`);
-  check(early.stream.count === 0 && early.kappa.count === 0, 'early, the stream job has not written the open minute', () => show(early!.stream));
-  check(is(late.speed, { count: 3, cents: 40_00 }), 'the speed layer counts the redelivered copy', () => show(late!.speed));
+  check(sameTotals(early.speed, exact) && sameTotals(early.lambda, exact), 'early, the speed layer (and Lambda serving) already count a and b', () => `${showTotals(early!.speed)} / ${showTotals(early!.lambda)}`);
+  check(early.stream.count === 0 && early.kappa.count === 0, 'early, the stream job has not written the open minute', () => showTotals(early!.stream));
+  check(sameTotals(late.speed, { count: 3, cents: 40_00 }), 'the speed layer counts the redelivered copy', () => showTotals(late!.speed));
   for (const layer of ['stream', 'batch', 'lambda', 'kappa'] as const) {
-    check(is(late[layer], exact), `later, ${LAYER_NAMES[layer]} is exact`, () => show(late![layer]));
+    check(sameTotals(late[layer], exact), `later, ${LAYER_NAMES[layer]} is exact`, () => showTotals(late![layer]));
   }
   out('Point holds: the speed layer is fast and approximate, the batch layer makes the Lambda view exact later; the Kappa stream job is exact once its window closes.');
 }

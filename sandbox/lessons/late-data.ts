@@ -1,6 +1,6 @@
 import { runBatch } from '../batch';
 import { sqlString } from '../serving/lake-sql';
-import { check, cents, hms, lessonId, lessonStart, MINUTE, money, runTraffic, txn, withLake, type Lesson, type LessonContext } from './runner';
+import { cardMinute, check, hms, MINUTE, runTraffic, sameTotals, setUpLesson, showTotals, withLake, type Lesson, type LessonContext, type Totals } from './runner';
 
 /**
  * Watermarks and late data: one card-minute gets two on-time transactions, one that arrives 20 s behind
@@ -13,18 +13,13 @@ import { check, cents, hms, lessonId, lessonStart, MINUTE, money, runTraffic, tx
 async function run({ sandbox, out }: LessonContext): Promise<void> {
   const context = { sandbox, out };
   const { maxOutOfOrdernessMs, allowedLatenessMs } = sandbox.config.streamProcessing;
-  const id = lessonId('late');
-  const card = `${id}-card`;
-  const customer = `${id}-cust`;
-  const start = lessonStart(context);
-  const base = start + 2 * MINUTE;
-  const record = (label: string, offsetMs: number, amount: number) => txn({ txnId: `${id}-${label}`, cardId: card, customerId: customer, amount, eventTime: base + offsetMs });
-  const a = record('a', 10_000, 10);
-  const b = record('b', 20_000, 20);
+  const { id, card, start, base, pay } = setUpLesson(context, 'late');
+  const a = pay('a', 10_000, 10);
+  const b = pay('b', 20_000, 20);
   // 20 s behind the events around it: behind the watermark (newest - 5 s), not behind it by the allowed lateness.
-  const slow = record('slow', 50_000, 30);
+  const slow = pay('slow', 50_000, 30);
   // Sent once the log has moved 4 minutes on: far behind the watermark.
-  const late = record('late', 30_000, 40);
+  const late = pay('late', 30_000, 40);
   const firstPhaseEnd = base + 4 * MINUTE;
 
   out(`Watermark: the stream job's clock of event time, the newest event time it has read minus ${maxOutOfOrdernessMs / 1000} s (its bound on out-of-orderness).`);
@@ -47,20 +42,15 @@ async function run({ sandbox, out }: LessonContext): Promise<void> {
 
   const v = sandbox.flink.version;
   const found = await withLake(context, async (lake) => {
-    const sum = async (sql: string) => {
-      const [row] = await lake.query(sql);
-      return { count: Number(row?.n ?? 0), cents: cents(row?.total ?? 0) };
-    };
-    const key = `card_id = ${sqlString(card)} AND window_start = ${base}`;
     return {
-      stream: await sum(`SELECT sum(txn_count) AS n, sum(total_amount) AS total FROM views_spend_per_card_minute WHERE v = '${v}' AND ${key}`),
-      speed: await sum(`SELECT sum(txn_count) AS n, sum(total_amount) AS total FROM speed_spend_per_card_minute WHERE ${key}`),
-      batch: await sum(`SELECT sum(txn_count) AS n, sum(total_amount) AS total FROM batch_spend_per_card_minute WHERE run = '${batch.run}' AND ${key}`),
+      stream: await cardMinute(lake, 'views_spend_per_card_minute', card, base, `v = '${v}'`),
+      speed: await cardMinute(lake, 'speed_spend_per_card_minute', card, base),
+      batch: await cardMinute(lake, 'batch_spend_per_card_minute', card, base, `run = '${batch.run}'`),
       lateRows: await lake.query(`SELECT txn_id, event_time, watermark FROM views_late_events WHERE v = '${v}' AND card_id = ${sqlString(card)}`),
     };
   });
 
-  const line = (name: string, s: { count: number; cents: number }) => `  ${name.padEnd(44)} ${s.count} txn  ${money(s.cents)}`;
+  const line = (name: string, s: Totals) => `  ${name.padEnd(44)} ${showTotals(s)}`;
   out('');
   out(`The card-minute ${hms(base)} in each layer:`);
   out(line('stream job (views_spend_per_card_minute)', found.stream));
@@ -75,11 +65,11 @@ async function run({ sandbox, out }: LessonContext): Promise<void> {
   out("'late' came after the window had been written once and for all: the job does not rewrite it, it sends the event to late_events instead.");
   out('The speed layer adds up whatever arrives, by event time, and the batch layer recomputes from everything archived: both count all four.');
 
-  check(found.stream.count === 3 && found.stream.cents === 60_00, 'the stream window holds a, b and slow, not late', () => `it holds ${found.stream.count} txn, ${money(found.stream.cents)}`);
+  check(sameTotals(found.stream, { count: 3, cents: 60_00 }), 'the stream window holds a, b and slow, not late', () => `it holds ${showTotals(found.stream)}`);
   check(found.lateRows.length === 1 && found.lateRows[0].txn_id === `${id}-late`, "late_events holds 'late' alone", () => JSON.stringify(found.lateRows));
   check(Number(found.lateRows[0].event_time) + allowedLatenessMs <= Number(found.lateRows[0].watermark), "'late' was behind the watermark by at least the allowed lateness", () => JSON.stringify(found.lateRows[0]));
   for (const [layer, s] of [['speed layer', found.speed], ['batch layer', found.batch]] as const) {
-    check(s.count === 4 && s.cents === 100_00, `the ${layer} counts all four`, () => `it holds ${s.count} txn, ${money(s.cents)}`);
+    check(sameTotals(s, { count: 4, cents: 100_00 }), `the ${layer} counts all four`, () => `it holds ${showTotals(s)}`);
   }
   out('Point holds: within the allowed lateness an out-of-order event still counts; after it, the stream view leaves it out and says so in late_events, while the batch layer counts it.');
 }

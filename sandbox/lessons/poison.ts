@@ -1,7 +1,7 @@
 import type { InvalidReason } from '../../lambdas/shared/transaction';
 import type { LabelledRecord } from '../generator';
 import { sqlString } from '../serving/lake-sql';
-import { CLOSE_MARGIN_MS, check, cents, hms, lessonId, lessonStart, MINUTE, money, runTraffic, txn, withLake, type Lesson, type LessonContext } from './runner';
+import { cardMinute, CLOSE_MARGIN_MS, check, hms, MINUTE, runTraffic, sameTotals, setUpLesson, showTotals, withLake, type Lesson, type LessonContext } from './runner';
 
 /**
  * Poison records: six malformed records of one card among four valid ones in one minute. Each path
@@ -18,12 +18,8 @@ interface Poison {
 
 async function run({ sandbox, out }: LessonContext): Promise<void> {
   const context = { sandbox, out };
-  const id = lessonId('poison');
-  const card = `${id}-card`;
-  const customer = `${id}-cust`;
-  const start = lessonStart(context);
-  const base = start + 2 * MINUTE;
-  const valid = [11, 12, 13, 14].map((amount, i) => txn({ txnId: `${id}-ok${i + 1}`, cardId: card, customerId: customer, amount, eventTime: base + (i + 1) * 10_000 }));
+  const { id, card, start, base, pay } = setUpLesson(context, 'poison');
+  const valid = [11, 12, 13, 14].map((amount, i) => pay(`ok${i + 1}`, (i + 1) * 10_000, amount));
   const good = JSON.parse(valid[0].data) as Record<string, unknown>;
   const variant = (label: string, change: Record<string, unknown>, drop?: string) => {
     const fields: Record<string, unknown> = { ...good, txnId: `${id}-${label}`, ...change };
@@ -53,8 +49,8 @@ async function run({ sandbox, out }: LessonContext): Promise<void> {
   const found = await withLake(context, async (lake) => ({
     speedDead: await lake.query(`SELECT reason, detail, data_base64 FROM deadletter_speed WHERE partition_key = ${sqlString(card)}`),
     streamDead: await lake.query(`SELECT "raw", reason FROM views_dead_letter WHERE v = '${v}' AND contains("raw", ${sqlString(id)})`),
-    stream: await lake.query(`SELECT txn_count AS n, total_amount AS total FROM views_spend_per_card_minute WHERE v = '${v}' AND card_id = ${sqlString(card)}`),
-    speed: await lake.query(`SELECT sum(txn_count) AS n, sum(total_amount) AS total FROM speed_spend_per_card_minute WHERE card_id = ${sqlString(card)}`),
+    stream: await cardMinute(lake, 'views_spend_per_card_minute', card, base, `v = '${v}'`),
+    speed: await cardMinute(lake, 'speed_spend_per_card_minute', card, base),
   }));
   const speedReason = new Map(found.speedDead.map((r) => [Buffer.from(String(r.data_base64), 'base64').toString('utf8'), r]));
   const streamReason = new Map(found.streamDead.map((r) => [String(r.raw), String(r.reason)]));
@@ -66,10 +62,8 @@ async function run({ sandbox, out }: LessonContext): Promise<void> {
     out(`  ${p.label.padEnd(16)} speed layer: ${speed ? `${speed.reason} (${String(speed.detail).slice(0, 70)})` : 'MISSING'}`);
     out(`  ${''.padEnd(16)} stream job:  ${streamReason.get(p.data)?.slice(0, 90) ?? 'MISSING'}`);
   }
-  const total = (rows: Record<string, unknown>[]) => ({ count: rows.reduce((n, r) => n + Number(r.n ?? 0), 0), cents: rows.reduce((n, r) => n + cents(r.total ?? 0), 0) });
-  const stream = total(found.stream);
-  const speed = total(found.speed);
-  out(`The valid neighbours: stream job ${stream.count} txn ${money(stream.cents)}, speed layer ${speed.count} txn ${money(speed.cents)} (want 4 txn 50.00).`);
+  const { stream, speed } = found;
+  out(`The valid neighbours: stream job ${showTotals(stream)}, speed layer ${showTotals(speed)} (want 4 txn 50.00).`);
   out('Why: a record that can never be processed is set aside with its reason, where a person can look at it, instead of failing its batch.');
   out('A failed batch would be retried (on Lambda, until the record expires; in Flink, by restarting the job) and hold up every valid record behind it.');
 
@@ -79,7 +73,7 @@ async function run({ sandbox, out }: LessonContext): Promise<void> {
   }
   check(found.speedDead.length === poison.length && found.streamDead.length === poison.length, 'nothing else is dead-lettered', () => `speed ${found.speedDead.length}, stream ${found.streamDead.length}`);
   for (const [layer, s] of [['stream job', stream], ['speed layer', speed]] as const) {
-    check(s.count === 4 && s.cents === 50_00, `the ${layer} counts every valid neighbour`, () => `${s.count} txn, ${money(s.cents)}`);
+    check(sameTotals(s, { count: 4, cents: 50_00 }), `the ${layer} counts every valid neighbour`, () => showTotals(s));
   }
   out('Point holds: every poison record is dead-lettered with its reason by both paths, and every valid record around them is counted.');
 }

@@ -1,7 +1,7 @@
 import { replay } from '../replay';
 import { servingVersion } from '../serving/version';
 import { sqlString } from '../serving/lake-sql';
-import { check, cents, compareWithOracle, hms, lessonId, lessonStart, LessonFailed, MINUTE, money, runTraffic, txn, withLake, type Lesson, type LessonContext } from './runner';
+import { cardMinute, check, compareWithOracle, hms, LessonFailed, MINUTE, money, runTraffic, setUpLesson, withLake, type Lesson, type LessonContext } from './runner';
 
 /**
  * Replay (Kappa reprocessing): a "bug" in the running version, then the fix rolled out as v+1. A card's
@@ -16,12 +16,7 @@ const FIXED_LATENESS_MS = 5 * MINUTE;
 
 async function run({ sandbox, out }: LessonContext): Promise<void> {
   const context = { sandbox, out };
-  const id = lessonId('replay');
-  const card = `${id}-card`;
-  const customer = `${id}-cust`;
-  const start = lessonStart(context);
-  const base = start + 2 * MINUTE;
-  const record = (label: string, offsetMs: number, amount: number) => txn({ txnId: `${id}-${label}`, cardId: card, customerId: customer, amount, eventTime: base + offsetMs });
+  const { id, card, start, base, pay } = setUpLesson(context, 'replay');
   const firstPhaseEnd = base + 3 * MINUTE;
   const old = servingVersion(sandbox.settings, sandbox.config).version;
   if (sandbox.flink.version !== old) throw new LessonFailed(`the stream job writes v=${sandbox.flink.version} but v=${old} serves`);
@@ -31,16 +26,12 @@ async function run({ sandbox, out }: LessonContext): Promise<void> {
   const { records, producedFrom } = await runTraffic(context, {
     from: start,
     phases: [
-      { until: firstPhaseEnd, placed: [{ record: record('a', 10_000, 10), producedAt: base + 10_000 }, { record: record('b', 20_000, 20), producedAt: base + 20_000 }] },
+      { until: firstPhaseEnd, placed: [{ record: pay('a', 10_000, 10), producedAt: base + 10_000 }, { record: pay('b', 20_000, 20), producedAt: base + 20_000 }] },
       // Past the fixed job's close of the minute too (its end + 5 min + the margin), so v+1 writes it.
-      { until: base + MINUTE + FIXED_LATENESS_MS + 2 * MINUTE, placed: [{ record: record('uploaded-late', 40_000, 30), producedAt: firstPhaseEnd }] },
+      { until: base + MINUTE + FIXED_LATENESS_MS + 2 * MINUTE, placed: [{ record: pay('uploaded-late', 40_000, 30), producedAt: firstPhaseEnd }] },
     ],
   });
-  const minute = (version: number) =>
-    withLake(context, async (lake) => {
-      const [row] = await lake.query(`SELECT sum(txn_count) AS n, sum(total_amount) AS total FROM views_spend_per_card_minute WHERE v = '${version}' AND card_id = ${sqlString(card)} AND window_start = ${base}`);
-      return { count: Number(row?.n ?? 0), cents: cents(row?.total ?? 0) };
-    });
+  const minute = (version: number) => withLake(context, (lake) => cardMinute(lake, 'views_spend_per_card_minute', card, base, `v = '${version}'`));
   const before = await minute(old);
   out(`v=${old}: the card-minute holds ${before.count} txn ${money(before.cents)}.`);
 

@@ -8,7 +8,7 @@ import { generateWorkload, type LabelledRecord } from '../generator';
 import { produceAtRate } from '../produce';
 import { readProgress } from '../run';
 import { readBatchRun, servedBatchRun } from '../batch';
-import { openLakeSql, type LakeSql } from '../serving/lake-sql';
+import { openLakeSql, sqlString, type LakeSql } from '../serving/lake-sql';
 import { LOCAL_CHECKPOINT_INTERVAL_MS, type Sandbox } from '../session';
 import { sandboxDirs } from '../settings';
 
@@ -60,6 +60,28 @@ export function txn(fields: Pick<Transaction, 'txnId' | 'cardId' | 'customerId' 
   const t: Transaction = { merchantId: 'merchant-lesson', currency: 'EUR', country: 'NL', channel: 'POS', schemaVersion: 1, ...fields };
   const ordered = { txnId: t.txnId, cardId: t.cardId, customerId: t.customerId, merchantId: t.merchantId, amount: t.amount, currency: t.currency, country: t.country, channel: t.channel, eventTime: t.eventTime, schemaVersion: t.schemaVersion };
   return { key: t.cardId, data: JSON.stringify(ordered), label: { kind: 'recorded' } };
+}
+
+/** A lesson's own ids and time: its card and customer, where its event time starts, and the minute it studies. */
+export interface LessonSetup {
+  id: string;
+  card: string;
+  customer: string;
+  /** Where the lesson's event time (and background) starts: {@link lessonStart}. */
+  start: number;
+  /** The minute the lesson's transactions go in: two minutes of background after the start. */
+  base: number;
+  /** A valid transaction of the lesson's card, `offsetMs` after `base`. */
+  pay(label: string, offsetMs: number, amount: number): LabelledRecord;
+}
+
+export function setUpLesson(context: LessonContext, name: string): LessonSetup {
+  const id = lessonId(name);
+  const card = `${id}-card`;
+  const customer = `${id}-cust`;
+  const start = lessonStart(context);
+  const base = start + 2 * MINUTE;
+  return { id, card, customer, start, base, pay: (label, offsetMs, amount) => txn({ txnId: `${id}-${label}`, cardId: card, customerId: customer, amount, eventTime: base + offsetMs }) };
 }
 
 /** A placed record and where it goes in the traffic: after the background has reached `producedAt` (event time). */
@@ -221,6 +243,22 @@ export async function compareWithOracle(
   ];
   return { closed: due.length, wrong: [...new Set(wrong)].map((key) => `${key}: ${found.get(key) ?? 'none'} / ${want.get(key) ?? 'none'}`) };
 }
+
+export interface Totals {
+  count: number;
+  cents: number;
+}
+
+/** One card-minute of a spend view (`table`, with `where` conditions such as the version): its rows added up. */
+export async function cardMinute(lake: LakeSql, table: string, card: string, windowStart: number, where = ''): Promise<Totals> {
+  const [row] = await lake.query(
+    `SELECT sum(txn_count) AS n, sum(total_amount) AS total FROM ${table} WHERE ${where ? `${where} AND ` : ''}card_id = ${sqlString(card)} AND window_start = ${windowStart}`,
+  );
+  return { count: Number(row?.n ?? 0), cents: cents(row?.total ?? 0) };
+}
+
+export const showTotals = (t: Totals | undefined) => (t && t.count > 0 ? `${t.count} txn  ${money(t.cents)}` : 'no row');
+export const sameTotals = (t: Totals | undefined, want: Totals) => t?.count === want.count && t.cents === want.cents;
 
 /** DuckDB over the lake as it is now, with the served version's and batch run's serving views; closed after `use`. */
 export async function withLake<T>(context: LessonContext, use: (lake: LakeSql) => Promise<T>): Promise<T> {

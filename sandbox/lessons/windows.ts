@@ -1,5 +1,5 @@
 import { sqlString } from '../serving/lake-sql';
-import { CLOSE_MARGIN_MS, check, cents, hms, lessonId, lessonStart, MINUTE, money, runTraffic, txn, withLake, type Lesson, type LessonContext } from './runner';
+import { CLOSE_MARGIN_MS, check, cents, hms, MINUTE, money, runTraffic, setUpLesson, txn, withLake, type Lesson, type LessonContext } from './runner';
 
 /**
  * Windows: four transactions of one card (one customer) placed on minute boundaries and gaps, and the
@@ -65,11 +65,7 @@ const rows = (result: Record<string, unknown>[], start: string, end?: string, si
   sorted(result.map((r) => ({ start: Number(r[start]), end: end ? Number(r[end]) : Number(r[start]) + size!, count: Number(r.txn_count), cents: cents(r.total_amount) })));
 
 async function run({ sandbox, out }: LessonContext): Promise<void> {
-  const id = lessonId('windows');
-  const card = `${id}-card`;
-  const customer = `${id}-cust`;
-  const start = lessonStart({ sandbox, out });
-  const base = start + 2 * MINUTE;
+  const { id, card, customer, start, base } = setUpLesson({ sandbox, out }, 'windows');
   const events: Placed[] = [
     { label: 'a', eventTime: base + 5_000, cents: 10_00 },
     { label: 'b', eventTime: base + 55_000, cents: 20_00 },
