@@ -16,6 +16,7 @@ import { defaultSettings, sandboxDirs, type LogKind, type SandboxPorts, type San
 import { WORKERS } from './workers/main';
 import { readStatus } from './workers/status';
 import { DEFAULT_CONSOLE_PORT, startConsole } from './console/server';
+import { LESSON_CHECKPOINT_INTERVAL_MS, LESSONS, runLesson, selectLessons } from './lessons';
 
 /**
  * `sandbox up | produce | query | status | down`: the whole architecture on
@@ -160,14 +161,10 @@ async function up(options: CommonOptions & RunFlags & { produce: boolean; flink:
   await new Promise(() => undefined);
 }
 
-/** Produce into a sandbox another `up` is running, and summarize. */
-async function produce(options: CommonOptions & RunFlags) {
-  checkFile(options.fromFile);
-  const settings = settingsFrom(options);
+/** The sandbox another `up` is running in this home, to work with from here; undefined when none is. */
+function attachRunning(settings: SandboxSettings): Sandbox | undefined {
   const running = new Supervisor(settings).recorded().filter((r) => isStillOurs(r));
-  if (!running.some((r) => r.name === 'speed-layer')) {
-    throw new Error(`No sandbox is running in ${settings.home}: start one with \`npm run sandbox -- up --no-produce\` first.`);
-  }
+  if (!running.some((r) => r.name === 'speed-layer')) return undefined;
   const { config } = sandboxPlatformConfig(REPO_ROOT);
   const version = servingVersion(settings, config).version;
   const flinkRunning = running.some((r) => r.name.startsWith(FLINK_PROCESS));
@@ -179,6 +176,15 @@ async function produce(options: CommonOptions & RunFlags) {
     flink: flinkRunning ? { running: true, version, consumerGroup: settings.log === 'kafka' ? flinkConsumerGroup(version) : undefined } : { running: false, reason: 'not running in this sandbox' },
     startupMs: {},
   };
+  return sandbox;
+}
+
+/** Produce into a sandbox another `up` is running, and summarize. */
+async function produce(options: CommonOptions & RunFlags) {
+  checkFile(options.fromFile);
+  const settings = settingsFrom(options);
+  const sandbox = attachRunning(settings);
+  if (!sandbox) throw new Error(`No sandbox is running in ${settings.home}: start one with \`npm run sandbox -- up --no-produce\` first.`);
   try {
     await runWorkload(sandbox, { rate: options.rate, durationSeconds: options.duration, seed: options.seed, fromFile: options.fromFile });
   } finally {
@@ -299,6 +305,34 @@ async function alertsCommand(options: CommonOptions & { follow?: boolean; fromSt
   if (!options.follow) console.log(`${printed} alerts delivered to ${settings.alertsTopicName} (in ${sandboxDirs(settings).sns}).`);
 }
 
+/**
+ * Run lessons (sandbox/lessons, docs/lessons/): in the sandbox an `up` is running in this home, or else in
+ * one started for them (resuming the home) and stopped after. A lesson whose point does not hold fails the command.
+ */
+async function lessonCommand(names: string[], options: CommonOptions) {
+  const lessons = selectLessons(names);
+  const settings = settingsFrom(options);
+  let sandbox = attachRunning(settings);
+  const own = !sandbox;
+  const needOwn = lessons.filter((l) => l.ownSandbox).map((l) => l.name);
+  if (sandbox && needOwn.length) {
+    throw new Error(`The lesson(s) ${needOwn.join(', ')} kill or replace the stream job, which the running \`up\` owns: stop it (\`npm run sandbox -- down\`) and run them again, or run them with another --home.`);
+  }
+  if (!sandbox) {
+    console.log(`Starting a sandbox in ${settings.home} for the lessons (log: ${settings.log}) ...`);
+    sandbox = await startSandbox(settings, { flinkCheckpointIntervalMs: LESSON_CHECKPOINT_INTERVAL_MS, onProgress: (message) => console.log(`  ${message}`) });
+    sandbox.supervisor.handleSignals(() => console.log('\nStopping every process of the sandbox ...'));
+  } else {
+    console.log(`Using the sandbox running in ${settings.home}.`);
+  }
+  try {
+    for (const lesson of lessons) await runLesson(lesson, { sandbox, out: (line) => console.log(line) });
+  } finally {
+    await sandbox.log.close();
+    if (own) await sandbox.supervisor.stopAll();
+  }
+}
+
 async function down(options: CommonOptions) {
   const settings = settingsFrom(options);
   const stopped = await stopRecorded(settings);
@@ -346,6 +380,10 @@ export function program(): Command {
     .option('--watermark <iso>', 'event time the run reads raw/ up to, a whole minute (default: now - batch.settleMinutes)')
     .action((options) => batchCommand(options));
   withCommon(cli.command('status')).description('processes, lag and counters of the sandbox').action((options) => status(options));
+  withCommon(cli.command('lesson'))
+    .description(`run lessons, short experiments that show one concept each and check it (docs/lessons/): ${LESSONS.map((l) => l.name).join(', ')}, or all`)
+    .argument('[names...]', 'the lessons to run (default: all); they run in the order listed here')
+    .action((names: string[], options) => lessonCommand(names, options));
   withCommon(cli.command('down')).description('stop every process of the sandbox (from any terminal)').action((options) => down(options));
   return cli;
 }
