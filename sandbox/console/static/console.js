@@ -374,8 +374,8 @@ function renderVersions(v) {
     : `v=${v.stream.served.version} since the start (no replay yet)`;
 
   const served = v.batch.served;
-  const runs = [...new Set([...v.batch.runs, ...v.batch.running])];
-  $('batch-runs').replaceChildren(...(runs.length ? runs : []).map((run) => {
+  const runs = [...new Set([...v.batch.runs, ...(served ? [served.run] : []), ...v.batch.running])].sort();
+  $('batch-runs').replaceChildren(...runs.map((run) => {
     const isServed = served?.run === run;
     const writing = v.batch.running.includes(run) && !v.batch.runs.includes(run);
     return el('tr', { 'data-run': run },
