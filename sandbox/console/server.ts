@@ -204,7 +204,8 @@ export async function versionsStatus(options: ConsoleOptions, components: Compon
   const numbers = new Set([...partitionValues(path.join(dirs.lake, LakePrefix.views, 'spend_per_card_minute'), 'v').map(Number), ...jobs.keys(), servedStream.version]);
   const versions = await Promise.all([...numbers].sort((a, b) => a - b).map(async (version): Promise<VersionsStatus['stream']['versions'][number]> => {
     const job = jobs.get(version);
-    // Each running job's lag, bounded like the status's: during a replay the new version's falls to 0.
+    // Each running job's lag, asking the broker or the job's REST API: bounded, so a slow engine never holds the
+    // page. During a replay the new version's falls to 0.
     const lag = job?.state === 'up' ? await within(flinkLag(settings, version, options.log), FLINK_LAG_TIMEOUT_MS) : undefined;
     return { version, serving: version === servedStream.version, job: job?.state ?? 'none', ...(lag === undefined ? {} : { lag }) };
   }));
@@ -224,11 +225,10 @@ export async function consoleStatus(options: ConsoleOptions, known?: Set<string>
   const components = componentStatuses(options.settings, flink, known);
   // The Flink job is running only if its process is (it may have crashed since the sandbox started).
   const flinkUp = flink.running && components.some((c) => c.name.startsWith(FLINK_PROCESS) && c.state === 'up');
-  // The files' counters first; the Flink lag asks the broker or the job's REST API: bounded, so a slow engine never holds the page.
+  // The files' counters first; the Flink lag (asked once per running job, by versionsStatus) is bounded.
   const progress = await readProgress({ settings: options.settings, flink: { running: false } }).catch(() => ({}));
-  const flinkLagNow = flinkUp && flink.version !== undefined
-    ? await within(flinkLag(options.settings, flink.version, options.log), FLINK_LAG_TIMEOUT_MS)
-    : undefined;
+  const versions = await versionsStatus(options, components);
+  const flinkLagNow = flinkUp ? versions.stream.versions.find((v) => v.version === flink.version)?.lag : undefined;
   const alertsDelivered = Object.fromEntries(PATHS.map((p) => [p, 0])) as Record<AlertPath, number>;
   for (const d of await readDeliveredAlerts(options.settings).catch(() => [])) alertsDelivered[d.alert.detectedBy as AlertPath] += 1;
   return {
@@ -241,7 +241,7 @@ export async function consoleStatus(options: ConsoleOptions, known?: Set<string>
     progress: { ...progress, flinkLag: flinkLagNow, flinkLagUnit: flinkLagUnit(options.settings) },
     flink: { running: flinkUp, reason: flink.reason, version: flink.version },
     alertsDelivered,
-    versions: await versionsStatus(options, components),
+    versions,
   };
 }
 
