@@ -3,14 +3,14 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { PlatformConfig } from '../../lib/config';
-import { alertLatencyMs, PATHS, readDeliveredAlerts, readProducedAt, type AlertPath } from '../alerts';
+import { alertLatencyMs, PATHS, readDeliveredAlerts, readProducedAt, type AlertPath, type DeliveredAlert } from '../alerts';
 import { readBatchRun, servedBatchRun, type BatchRunRecord } from '../batch';
 import { LakePrefix } from '../../lib/lake-layout';
 import { compareViews, type CompareAnswer } from './compare';
 import { isStillOurs, Supervisor } from '../engines';
 import type { LocalLog } from '../log';
 import { readProgress } from '../run';
-import { openLakeSql } from '../serving/lake-sql';
+import { openLakeSql, sqlString } from '../serving/lake-sql';
 import { convertRows, displayText, isNumericColumn, type QueryColumn, type Row } from '../serving/format';
 import { servingVersion, type ServingVersion } from '../serving/version';
 import { FLINK_PROCESS, flinkLag, flinkLagUnit, type FlinkState } from '../session';
@@ -29,6 +29,7 @@ import { readStatus } from '../workers/status';
  *   GET  /api/status        processes, worker counters (stale or not), progress and delivered alerts per path
  *   GET  /api/alerts?since= the delivered alerts from index `since` on, with their latency
  *   POST /api/query         {sql} -> columns and at most MAX_ROWS rows, times as ISO-8601 (serving/format.ts)
+ *   GET  /api/batch-alerts  the served batch run's alerts (the newest MAX_ALERTS_PER_ANSWER), with their latency
  *   GET  /api/compare       spend per minute from the speed layer, the stream job and the batch layer, and why they differ
  *
  * The diagram is rendered in the browser rather than served as the committed SVG so that its boxes can
@@ -263,6 +264,38 @@ export async function consoleAlerts(settings: SandboxSettings, since: number): P
   return { next: delivered.length, alerts };
 }
 
+export interface BatchAlerts {
+  /** The served run; none before the first. */
+  run?: string;
+  count: number;
+  alerts: { rule: string; cardId: string; alertId: string; detectedAt: string; latencyMs: number | null }[];
+}
+
+/** The batch layer's alerts: written by the served run, not delivered by the notifier; their latency is produced -> the run. */
+export async function consoleBatchAlerts(options: Pick<ConsoleOptions, 'settings' | 'config'>): Promise<BatchAlerts> {
+  const batch = readBatchRun(options.settings);
+  if (!batch) return { count: 0, alerts: [] };
+  const lake = await openServingLake(options);
+  try {
+    const where = `FROM batch_alerts WHERE run = ${sqlString(batch.run)}`;
+    const [{ n }] = await lake.query(`SELECT count(*) AS n ${where}`);
+    const rows = await lake.query(`SELECT alert_id, rule, card_id, detected_at, txn_ids ${where} ORDER BY window_start DESC, alert_id LIMIT ${MAX_ALERTS_PER_ANSWER}`);
+    const producedAt = readProducedAt(options.settings);
+    return {
+      run: batch.run,
+      count: Number(n),
+      alerts: rows.map((r) => {
+        const detectedAt = Number(r.detected_at);
+        // Detected by the run stands where delivered stands for the other paths.
+        const latency = alertLatencyMs({ alert: { txnIds: r.txn_ids as string[] } as DeliveredAlert['alert'], deliveredAt: detectedAt, messageId: '' }, producedAt);
+        return { rule: String(r.rule), cardId: String(r.card_id), alertId: String(r.alert_id), detectedAt: new Date(detectedAt).toISOString(), latencyMs: latency ?? null };
+      }),
+    };
+  } finally {
+    lake.close();
+  }
+}
+
 /** A DuckDB over the lake as it is now, with the serving views at the served version and batch run; close it after. */
 function openServingLake(options: Pick<ConsoleOptions, 'settings' | 'config'>) {
   return openLakeSql(sandboxDirs(options.settings).lake, { servedVersion: served(options), batchRun: servedBatchRun(options.settings) });
@@ -383,6 +416,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       if (req.method === 'GET' && files[url.pathname]) return sendFile(res, files[url.pathname]);
       if (req.method === 'GET' && url.pathname === '/api/status') return sendJson(res, 200, await status());
       if (req.method === 'GET' && url.pathname === '/api/compare') return sendJson(res, 200, await compare());
+      if (req.method === 'GET' && url.pathname === '/api/batch-alerts') return sendJson(res, 200, await consoleBatchAlerts(options));
       if (req.method === 'GET' && url.pathname === '/api/alerts') {
         const since = Number(url.searchParams.get('since') ?? 0);
         return sendJson(res, 200, await consoleAlerts(options.settings, Number.isSafeInteger(since) && since >= 0 ? since : 0));

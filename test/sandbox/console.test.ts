@@ -212,6 +212,14 @@ describe('the sandbox web console', () => {
     expect(await page.locator('#version-history').innerText()).toContain(`the lambda_ views now read batch run ${record.run}`);
     expect(await box('batch')).toContain(`batch run ${record.run}`);
     const batchTotal = await until(() => totals('batch'), (t) => txns(t) > 0, 30_000, 'the batch layer\'s total');
+    // The run's alerts in the batch column of the alerts panel, an injected incident among them, with their latency.
+    const incidents = new Set(workload.groundTruth.incidents.map((i) => i.alertId));
+    const batchIds = await until(() => page.locator('#alerts-batch tr[data-alert-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-alert-id') ?? '')),
+      (ids) => ids.some((id) => incidents.has(id)), 15_000, 'alert ids in the batch column');
+    expect(count(await page.locator('#count-batch').innerText())).toBe(batchIds.length);
+    expect(await page.locator('#batch-alerts-note').innerText()).toBe(`run ${record.run}`);
+    const cells = await page.locator(`#alerts-batch tr[data-alert-id="${batchIds.find((id) => incidents.has(id))}"] td`).allInnerTexts();
+    expect(cells[3]).toMatch(/^\d+\.\d\d s$/);
     expect(await page.locator('#compare-chart .u-legend').innerText()).toContain(`batch layer (run ${record.run})`);
 
     // A minute the stream job closed is there beside the batch's; where any path differs, the page says why.
@@ -304,7 +312,8 @@ describe('the console server on a home where nothing runs', () => {
     }
   });
 
-  it('answers the comparison with no minutes before any path wrote one', async () => {
+  it('answers the comparison with no minutes before any path wrote one, and no batch alerts before a run', async () => {
+    expect(await (await fetch(`${web.url}api/batch-alerts`)).json()).toEqual({ count: 0, alerts: [] });
     const answer = (await (await fetch(`${web.url}api/compare`)).json()) as CompareAnswer;
     expect(answer).toMatchObject({ minutes: [], servedVersion: config.streamProcessing.outputVersion });
     expect(answer.batchRun).toBeUndefined();

@@ -360,6 +360,7 @@ function renderVersions(v) {
   const now = new Date().toISOString();
   const serving = { stream: v.stream.served.version, batch: v.batch.served?.run };
   if (previousServing && previousServing.stream !== serving.stream) noteChange(now, `the serving_ views switched from v=${previousServing.stream} to v=${serving.stream}${v.stream.served.reason ? ` (${v.stream.served.reason})` : ''}`);
+  if (serving.batch !== batchAlertsOf && !loadingBatchAlerts) void loadBatchAlerts();
   if (previousServing && previousServing.batch !== serving.batch) noteChange(now, `the lambda_ views now read batch run ${serving.batch}${previousServing.batch ? ` (was ${previousServing.batch})` : ''}`);
   if (previousServing && v.batch.running.some((r) => !previousServing.running.includes(r))) noteChange(now, `batch run ${v.batch.running.at(-1)} started`);
   previousServing = { ...serving, running: v.batch.running };
@@ -388,6 +389,26 @@ function renderVersions(v) {
   $('batch-served').textContent = served
     ? `the lambda_ views read run ${served.run}: batch up to ${new Date(served.watermarkMs).toISOString().slice(11, 16)} UTC, the speed layer after it`
     : 'no batch run yet: the lambda_ views read the speed layer only (npm run sandbox -- batch)';
+}
+
+/** The served batch run's alerts, loaded when the run that serves changes (a run's alerts do not change); on a failure, at the next poll. */
+let batchAlertsOf;
+let loadingBatchAlerts = false;
+async function loadBatchAlerts() {
+  loadingBatchAlerts = true;
+  try {
+    const { ok, body } = await getJson('/api/batch-alerts', { timeoutMs: 20_000 });
+    if (!ok) throw new Error(body.error ?? 'error');
+    $('alerts-batch').replaceChildren(...body.alerts.map((a) => el('tr', { 'data-alert-id': a.alertId, title: a.alertId },
+      el('td', {}, clock(a.detectedAt)), el('td', {}, a.rule), el('td', {}, a.cardId), el('td', { class: 'num' }, seconds(a.latencyMs)))));
+    $('count-batch').textContent = fmt(body.count);
+    $('batch-alerts-note').textContent = body.run ? `run ${body.run}${body.count > body.alerts.length ? `, the newest ${body.alerts.length}` : ''}` : 'no batch run yet';
+    batchAlertsOf = body.run;
+  } catch (error) {
+    $('batch-alerts-note').textContent = `not loaded (${error.name === 'AbortError' ? 'timeout' : error.message}); trying again`;
+  } finally {
+    loadingBatchAlerts = false;
+  }
 }
 
 // ------------------------------------------------------------------ Lambda vs Kappa
