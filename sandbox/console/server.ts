@@ -3,14 +3,16 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { PlatformConfig } from '../../lib/config';
-import { alertLatencyMs, PATHS, readDeliveredAlerts, readProducedAt, type AlertPath } from '../alerts';
-import { servedBatchRun } from '../batch';
+import { alertLatencyMs, PATHS, readDeliveredAlerts, readProducedAt, type AlertPath, type DeliveredAlert } from '../alerts';
+import { readBatchRun, servedBatchRun, type BatchRunRecord } from '../batch';
+import { LakePrefix } from '../../lib/lake-layout';
+import { compareViews, type CompareAnswer } from './compare';
 import { isStillOurs, Supervisor } from '../engines';
 import type { LocalLog } from '../log';
 import { readProgress } from '../run';
-import { openLakeSql } from '../serving/lake-sql';
+import { openLakeSql, sqlString } from '../serving/lake-sql';
 import { convertRows, displayText, isNumericColumn, type QueryColumn, type Row } from '../serving/format';
-import { servingVersion } from '../serving/version';
+import { servingVersion, type ServingVersion } from '../serving/version';
 import { FLINK_PROCESS, flinkLag, flinkLagUnit, type FlinkState } from '../session';
 import { sandboxDirs, type SandboxSettings } from '../settings';
 import { WORKERS } from '../workers/main';
@@ -27,6 +29,12 @@ import { readStatus } from '../workers/status';
  *   GET  /api/status        processes, worker counters (stale or not), progress and delivered alerts per path
  *   GET  /api/alerts?since= the delivered alerts from index `since` on, with their latency
  *   POST /api/query         {sql} -> columns and at most MAX_ROWS rows, times as ISO-8601 (serving/format.ts)
+ *   GET  /api/batch-alerts  the served batch run's alerts (the newest MAX_ALERTS_PER_ANSWER), with their latency
+ *   GET  /api/compare       spend per minute from the speed layer, the stream job and the batch layer, and why they differ
+ *
+ * The diagram is rendered in the browser rather than served as the committed SVG so that its boxes can
+ * carry live counters (lines reserved in their labels, filled in each poll); mermaid and uPlot (the
+ * Lambda-vs-Kappa chart) are runtime dependencies, served from node_modules.
  */
 
 export const DEFAULT_CONSOLE_PORT = 14580;
@@ -85,6 +93,24 @@ export interface ConsoleStatus {
   progress: Awaited<ReturnType<typeof readProgress>>;
   flink: { running: boolean; reason?: string; version?: number };
   alertsDelivered: Record<AlertPath, number>;
+  versions: VersionsStatus;
+}
+
+/** The stream job's output versions (Kappa replays) and the batch runs (Lambda), and which of each serves. */
+export interface VersionsStatus {
+  stream: {
+    served: ServingVersion;
+    /** Each version with data in views/ or a job writing it, oldest first. */
+    versions: { version: number; serving: boolean; job: ComponentState | 'none'; lag?: number }[];
+  };
+  batch: {
+    /** The run the lambda_ views read; none before the first. */
+    served?: BatchRunRecord;
+    /** Every run in batch/, oldest first. */
+    runs: string[];
+    /** Runs being written now (in the staging folder, not yet renamed into the lake). */
+    running: string[];
+  };
 }
 
 export interface ConsoleAlert {
@@ -157,8 +183,42 @@ export function componentStatuses(settings: SandboxSettings, flink: FlinkState, 
   return statuses;
 }
 
-function served(options: ConsoleOptions): number {
+function served(options: Pick<ConsoleOptions, 'settings' | 'config'>): number {
   return servingVersion(options.settings, options.config).version;
+}
+
+/** The entries `<key>=<value>` of a folder, their values sorted; none if it does not exist. */
+function partitionValues(dir: string, key: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((n) => n.startsWith(`${key}=`)).map((n) => n.slice(key.length + 1)).sort();
+}
+
+export async function versionsStatus(options: ConsoleOptions, components: ComponentStatus[]): Promise<VersionsStatus> {
+  const { settings } = options;
+  const dirs = sandboxDirs(settings);
+  const servedStream = servingVersion(settings, options.config);
+  const jobs = new Map<number, ComponentStatus>();
+  for (const c of components) {
+    const match = new RegExp(`^${FLINK_PROCESS}-v(\\d+)$`).exec(c.name);
+    if (match) jobs.set(Number(match[1]), c);
+  }
+  const numbers = new Set([...partitionValues(path.join(dirs.lake, LakePrefix.views, 'spend_per_card_minute'), 'v').map(Number), ...jobs.keys(), servedStream.version]);
+  const versions = await Promise.all([...numbers].sort((a, b) => a - b).map(async (version): Promise<VersionsStatus['stream']['versions'][number]> => {
+    const job = jobs.get(version);
+    // Each running job's lag, asking the broker or the job's REST API: bounded, so a slow engine never holds the
+    // page. During a replay the new version's falls to 0.
+    const lag = job?.state === 'up' ? await within(flinkLag(settings, version, options.log), FLINK_LAG_TIMEOUT_MS) : undefined;
+    return { version, serving: version === servedStream.version, job: job?.state ?? 'none', ...(lag === undefined ? {} : { lag }) };
+  }));
+  const staging = path.join(dirs.home, 'batch-staging');
+  return {
+    stream: { served: servedStream, versions },
+    batch: {
+      served: readBatchRun(settings),
+      runs: partitionValues(path.join(dirs.lake, LakePrefix.batch, 'spend_per_card_minute'), 'run'),
+      running: fs.existsSync(staging) ? fs.readdirSync(staging).sort() : [],
+    },
+  };
 }
 
 export async function consoleStatus(options: ConsoleOptions, known?: Set<string>): Promise<ConsoleStatus> {
@@ -166,11 +226,10 @@ export async function consoleStatus(options: ConsoleOptions, known?: Set<string>
   const components = componentStatuses(options.settings, flink, known);
   // The Flink job is running only if its process is (it may have crashed since the sandbox started).
   const flinkUp = flink.running && components.some((c) => c.name.startsWith(FLINK_PROCESS) && c.state === 'up');
-  // The files' counters first; the Flink lag asks the broker or the job's REST API: bounded, so a slow engine never holds the page.
+  // The files' counters first; the Flink lag (asked once per running job, by versionsStatus) is bounded.
   const progress = await readProgress({ settings: options.settings, flink: { running: false } }).catch(() => ({}));
-  const flinkLagNow = flinkUp && flink.version !== undefined
-    ? await within(flinkLag(options.settings, flink.version, options.log), FLINK_LAG_TIMEOUT_MS)
-    : undefined;
+  const versions = await versionsStatus(options, components);
+  const flinkLagNow = flinkUp ? versions.stream.versions.find((v) => v.version === flink.version)?.lag : undefined;
   const alertsDelivered = Object.fromEntries(PATHS.map((p) => [p, 0])) as Record<AlertPath, number>;
   for (const d of await readDeliveredAlerts(options.settings).catch(() => [])) alertsDelivered[d.alert.detectedBy as AlertPath] += 1;
   return {
@@ -183,6 +242,7 @@ export async function consoleStatus(options: ConsoleOptions, known?: Set<string>
     progress: { ...progress, flinkLag: flinkLagNow, flinkLagUnit: flinkLagUnit(options.settings) },
     flink: { running: flinkUp, reason: flink.reason, version: flink.version },
     alertsDelivered,
+    versions,
   };
 }
 
@@ -204,13 +264,58 @@ export async function consoleAlerts(settings: SandboxSettings, since: number): P
   return { next: delivered.length, alerts };
 }
 
+export interface BatchAlerts {
+  /** The served run; none before the first. */
+  run?: string;
+  count: number;
+  alerts: { rule: string; cardId: string; alertId: string; detectedAt: string; latencyMs: number | null }[];
+}
+
+/** The batch layer's alerts: written by the served run, not delivered by the notifier; their latency is produced -> the run. */
+export async function consoleBatchAlerts(options: Pick<ConsoleOptions, 'settings' | 'config'>): Promise<BatchAlerts> {
+  const batch = readBatchRun(options.settings);
+  if (!batch) return { count: 0, alerts: [] };
+  const lake = await openServingLake(options);
+  try {
+    const where = `FROM batch_alerts WHERE run = ${sqlString(batch.run)}`;
+    const [{ n }] = await lake.query(`SELECT count(*) AS n ${where}`);
+    const rows = await lake.query(`SELECT alert_id, rule, card_id, detected_at, txn_ids ${where} ORDER BY window_start DESC, alert_id LIMIT ${MAX_ALERTS_PER_ANSWER}`);
+    const producedAt = readProducedAt(options.settings);
+    return {
+      run: batch.run,
+      count: Number(n),
+      alerts: rows.map((r) => {
+        const detectedAt = Number(r.detected_at);
+        // Detected by the run stands where delivered stands for the other paths.
+        const latency = alertLatencyMs({ alert: { txnIds: r.txn_ids as string[] } as DeliveredAlert['alert'], deliveredAt: detectedAt, messageId: '' }, producedAt);
+        return { rule: String(r.rule), cardId: String(r.card_id), alertId: String(r.alert_id), detectedAt: new Date(detectedAt).toISOString(), latencyMs: latency ?? null };
+      }),
+    };
+  } finally {
+    lake.close();
+  }
+}
+
+/** A DuckDB over the lake as it is now, with the serving views at the served version and batch run; close it after. */
+function openServingLake(options: Pick<ConsoleOptions, 'settings' | 'config'>) {
+  return openLakeSql(sandboxDirs(options.settings).lake, { servedVersion: served(options), batchRun: servedBatchRun(options.settings) });
+}
+
+/** The Lambda-vs-Kappa comparison (compare.ts) on the lake as it is now. */
+export async function consoleCompare(options: Pick<ConsoleOptions, 'settings' | 'config'>): Promise<CompareAnswer> {
+  const lake = await openServingLake(options);
+  try {
+    const batch = readBatchRun(options.settings);
+    return await compareViews(lake, served(options), batch ? { run: batch.run, watermarkMs: batch.watermarkMs } : undefined);
+  } finally {
+    lake.close();
+  }
+}
+
 /** Runs one query on a DuckDB opened for it (the views as the lake is now), closed after. */
 export async function runConsoleQuery(options: Pick<ConsoleOptions, 'settings' | 'config'>, sql: string): Promise<QueryAnswer> {
   const began = Date.now();
-  const lake = await openLakeSql(sandboxDirs(options.settings).lake, {
-    servedVersion: servingVersion(options.settings, options.config).version,
-    batchRun: servedBatchRun(options.settings),
-  });
+  const lake = await openServingLake(options);
   const timer = setTimeout(() => lake.connection.interrupt(), QUERY_TIMEOUT_MS);
   try {
     // Read one row more than returned, to know whether there were more; stop reading there.
@@ -269,6 +374,17 @@ function readBody(req: http.IncomingMessage, limit = 100_000): Promise<string> {
   });
 }
 
+/** `compute`, but callers that ask while one is running share its answer. */
+function shared<T>(compute: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= compute().finally(() => {
+      pending = undefined;
+    });
+    return pending;
+  };
+}
+
 /** Starts the console on 127.0.0.1 (never another interface: it runs SQL on the lake for whoever asks). */
 export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
   const files: Record<string, string> = {
@@ -276,17 +392,14 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     '/console.js': path.join(STATIC_DIR, 'console.js'),
     '/console.css': path.join(STATIC_DIR, 'console.css'),
     '/vendor/mermaid.min.js': require.resolve('mermaid/dist/mermaid.min.js'),
+    '/vendor/uPlot.iife.min.js': require.resolve('uplot/dist/uPlot.iife.min.js'),
+    '/vendor/uPlot.min.css': require.resolve('uplot/dist/uPlot.min.css'),
     '/diagram.mmd': path.join(options.settings.repoRoot, 'diagrams', `${options.profile}.mmd`),
   };
-  // One status at a time: concurrent page polls share the one being computed.
-  let pendingStatus: Promise<ConsoleStatus> | undefined;
   const known = new Set<string>();
-  const status = () => {
-    pendingStatus ??= consoleStatus(options, known).finally(() => {
-      pendingStatus = undefined;
-    });
-    return pendingStatus;
-  };
+  // One status (and one comparison) at a time: concurrent page polls share the one being computed.
+  const status = shared(() => consoleStatus(options, known));
+  const compare = shared(() => consoleCompare(options));
 
   let port = 0;
   const server = http.createServer((req, res) => {
@@ -302,6 +415,8 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       }
       if (req.method === 'GET' && files[url.pathname]) return sendFile(res, files[url.pathname]);
       if (req.method === 'GET' && url.pathname === '/api/status') return sendJson(res, 200, await status());
+      if (req.method === 'GET' && url.pathname === '/api/compare') return sendJson(res, 200, await compare());
+      if (req.method === 'GET' && url.pathname === '/api/batch-alerts') return sendJson(res, 200, await consoleBatchAlerts(options));
       if (req.method === 'GET' && url.pathname === '/api/alerts') {
         const since = Number(url.searchParams.get('since') ?? 0);
         return sendJson(res, 200, await consoleAlerts(options.settings, Number.isSafeInteger(since) && since >= 0 ? since : 0));
