@@ -3,7 +3,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { PlatformConfig } from '../../lib/config';
-import { alertLatencyMs, PATHS, readDeliveredAlerts, readProducedAt, type AlertPath, type DeliveredAlert } from '../alerts';
+import { alertLatencyMs, DeliveredAlerts, PATHS, ProducedAtIndex, type AlertPath, type DeliveredAlert } from '../alerts';
 import { readBatchRun, servedBatchRun, type BatchRunRecord } from '../batch';
 import { LakePrefix } from '../../lib/lake-layout';
 import { compareViews, type CompareAnswer } from './compare';
@@ -221,7 +221,20 @@ export async function versionsStatus(options: ConsoleOptions, components: Compon
   };
 }
 
-export async function consoleStatus(options: ConsoleOptions, known?: Set<string>): Promise<ConsoleStatus> {
+/**
+ * What the console reads from files that only grow (the SNS stand-in's topic, the runs' produce times), read
+ * incrementally: a page polling every 2 s costs what was appended since, not the whole files again.
+ */
+export interface ConsoleReaders {
+  delivered: DeliveredAlerts;
+  producedAt: ProducedAtIndex;
+}
+
+export function consoleReaders(settings: SandboxSettings): ConsoleReaders {
+  return { delivered: new DeliveredAlerts(settings), producedAt: new ProducedAtIndex(settings) };
+}
+
+export async function consoleStatus(options: ConsoleOptions, readers: ConsoleReaders, known?: Set<string>): Promise<ConsoleStatus> {
   const flink = options.flink();
   const components = componentStatuses(options.settings, flink, known);
   // The Flink job is running only if its process is (it may have crashed since the sandbox started).
@@ -231,7 +244,7 @@ export async function consoleStatus(options: ConsoleOptions, known?: Set<string>
   const versions = await versionsStatus(options, components);
   const flinkLagNow = flinkUp ? versions.stream.versions.find((v) => v.version === flink.version)?.lag : undefined;
   const alertsDelivered = Object.fromEntries(PATHS.map((p) => [p, 0])) as Record<AlertPath, number>;
-  for (const d of await readDeliveredAlerts(options.settings).catch(() => [])) alertsDelivered[d.alert.detectedBy as AlertPath] += 1;
+  for (const d of safely(() => readers.delivered.refresh(), [])) alertsDelivered[d.alert.detectedBy as AlertPath] += 1;
   return {
     now: new Date().toISOString(),
     home: options.settings.home,
@@ -247,10 +260,10 @@ export async function consoleStatus(options: ConsoleOptions, known?: Set<string>
 }
 
 /** The alerts delivered from index `since` on (the newest MAX_ALERTS_PER_ANSWER of them), and the index to ask from next. */
-export async function consoleAlerts(settings: SandboxSettings, since: number): Promise<{ next: number; alerts: ConsoleAlert[] }> {
-  const delivered = await readDeliveredAlerts(settings);
+export async function consoleAlerts(readers: ConsoleReaders, since: number): Promise<{ next: number; alerts: ConsoleAlert[] }> {
+  const delivered = readers.delivered.refresh();
   const from = Math.max(0, Math.min(since, delivered.length), delivered.length - MAX_ALERTS_PER_ANSWER);
-  const producedAt = from < delivered.length ? readProducedAt(settings) : new Map<string, number>();
+  const producedAt = from < delivered.length ? readers.producedAt.refresh() : new Map<string, number>();
   const alerts = delivered.slice(from).map((d, i): ConsoleAlert => ({
     index: from + i,
     path: d.alert.detectedBy,
@@ -272,7 +285,7 @@ export interface BatchAlerts {
 }
 
 /** The batch layer's alerts: written by the served run, not delivered by the notifier; their latency is produced -> the run. */
-export async function consoleBatchAlerts(options: Pick<ConsoleOptions, 'settings' | 'config'>): Promise<BatchAlerts> {
+export async function consoleBatchAlerts(options: Pick<ConsoleOptions, 'settings' | 'config'>, readers: ConsoleReaders): Promise<BatchAlerts> {
   const batch = readBatchRun(options.settings);
   if (!batch) return { count: 0, alerts: [] };
   const lake = await openServingLake(options);
@@ -280,7 +293,7 @@ export async function consoleBatchAlerts(options: Pick<ConsoleOptions, 'settings
     const where = `FROM batch_alerts WHERE run = ${sqlString(batch.run)}`;
     const [{ n }] = await lake.query(`SELECT count(*) AS n ${where}`);
     const rows = await lake.query(`SELECT alert_id, rule, card_id, detected_at, txn_ids ${where} ORDER BY window_start DESC, alert_id LIMIT ${MAX_ALERTS_PER_ANSWER}`);
-    const producedAt = readProducedAt(options.settings);
+    const producedAt = readers.producedAt.refresh();
     return {
       run: batch.run,
       count: Number(n),
@@ -397,8 +410,9 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     '/diagram.mmd': path.join(options.settings.repoRoot, 'diagrams', `${options.profile}.mmd`),
   };
   const known = new Set<string>();
+  const readers = consoleReaders(options.settings);
   // One status (and one comparison) at a time: concurrent page polls share the one being computed.
-  const status = shared(() => consoleStatus(options, known));
+  const status = shared(() => consoleStatus(options, readers, known));
   const compare = shared(() => consoleCompare(options));
 
   let port = 0;
@@ -416,10 +430,10 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       if (req.method === 'GET' && files[url.pathname]) return sendFile(res, files[url.pathname]);
       if (req.method === 'GET' && url.pathname === '/api/status') return sendJson(res, 200, await status());
       if (req.method === 'GET' && url.pathname === '/api/compare') return sendJson(res, 200, await compare());
-      if (req.method === 'GET' && url.pathname === '/api/batch-alerts') return sendJson(res, 200, await consoleBatchAlerts(options));
+      if (req.method === 'GET' && url.pathname === '/api/batch-alerts') return sendJson(res, 200, await consoleBatchAlerts(options, readers));
       if (req.method === 'GET' && url.pathname === '/api/alerts') {
         const since = Number(url.searchParams.get('since') ?? 0);
-        return sendJson(res, 200, await consoleAlerts(options.settings, Number.isSafeInteger(since) && since >= 0 ? since : 0));
+        return sendJson(res, 200, await consoleAlerts(readers, Number.isSafeInteger(since) && since >= 0 ? since : 0));
       }
       if (req.method === 'POST' && url.pathname === '/api/query') {
         if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return sendJson(res, 415, { error: 'send the query as application/json: {"sql": "..."}' });
@@ -460,4 +474,13 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       server.close(() => resolve());
     }),
   };
+}
+
+/** `read()`, or `fallback` when it throws: a status answer must not fail because one file is mid-rewrite. */
+function safely<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch {
+    return fallback;
+  }
 }
