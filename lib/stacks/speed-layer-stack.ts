@@ -11,6 +11,7 @@ import { LakePrefix, SPEED_DEAD_LETTER_PREFIX } from '../lake-layout';
 import type { LakeStack } from './lake-stack';
 import { acknowledge } from '../constructs/acknowledge';
 import { SPEED_LAYER_METRICS, speedLayerEnvironment } from '../speed-layer-environment';
+import { cardFraud } from '../../products/card-fraud';
 
 export interface SpeedLayerStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -60,7 +61,11 @@ export class SpeedLayerStack extends Stack {
         'This queue is itself the on-failure destination of the event source mapping; nothing consumes it automatically.',
     });
 
-    const environment = speedLayerEnvironment({ bucketName: lake.bucket.bucketName, alertsLog: props.eventLog.alerts.producerTarget() });
+    const environment = speedLayerEnvironment({
+      bucketName: lake.bucket.bucketName,
+      alertsLog: props.eventLog.alerts.producerTarget(),
+      rules: cardFraud.rules,
+    });
 
     this.handler = new PlatformFunction(this, 'Handler', {
       description: 'Tributary speed layer: speed view, fraud rules R1/R2, alerts',
