@@ -8,6 +8,7 @@ import type { PlatformConfig } from '../lib/config';
 import type { FlinkAlertsSink } from '../lib/constructs/event-log/alerts-log';
 import { CARD_PROFILES_PREFIX } from '../lib/lake-layout';
 import { streamJobPropertyGroups } from '../lib/stream-job-properties';
+import { cardFraud } from '../products/card-fraud';
 import { processMarker, s3ClientConfig, startEngines, startFlinkJob, Supervisor } from './engines';
 import type { CardProfile } from './generator';
 import { KafkaLog, openAlertsLog, openLog, type LocalLog } from './log';
@@ -142,6 +143,7 @@ export function flinkPropertyGroups(settings: SandboxSettings, config: PlatformC
     { ...config, streamProcessing: { ...config.streamProcessing, outputVersion: version } },
     `file://${sandboxDirs(settings).lake}`,
     sandboxFlinkAlertsSink(settings, startTimestamp !== undefined),
+    cardFraud.rules,
   );
   const start = startTimestamp ? { 'start.timestamp': startTimestamp } : {};
   const source =

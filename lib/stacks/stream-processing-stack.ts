@@ -6,6 +6,7 @@ import type { IEventLog } from '../constructs/event-log';
 import { ensureFlinkJar, FlinkApplication, type FlinkJar, requireFlinkConnector } from '../constructs/flink-application';
 import { CARD_PROFILES_PREFIX, LakePrefix } from '../lake-layout';
 import { streamJobPropertyGroups } from '../stream-job-properties';
+import { cardFraud } from '../../products/card-fraud';
 import { type LakeStack, lakeBucketName } from './lake-stack';
 
 export interface StreamProcessingStackProps extends StackProps {
@@ -49,7 +50,7 @@ export class StreamProcessingStack extends Stack {
       description: `Tributary stream processing: views and fraud rules, writing v=${stream.outputVersion}`,
       runtime: FLINK_RUNTIME,
       jarPath: jar.path,
-      propertyGroups: streamJobPropertyGroups(config, `s3://${lakeBucketName(config)}`, props.eventLog.alerts.flinkSink()),
+      propertyGroups: streamJobPropertyGroups(config, `s3://${lakeBucketName(config)}`, props.eventLog.alerts.flinkSink(), cardFraud.rules),
       parallelism: stream.parallelism,
       parallelismPerKpu: stream.parallelismPerKpu,
       autoScaling: stream.autoScaling,
