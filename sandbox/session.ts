@@ -16,6 +16,7 @@ import { sandboxPlatformConfig } from './platform-config';
 import { alertsStreamArn, endpoint, sandboxDirs, streamArn, type SandboxSettings } from './settings';
 import { servingVersion } from './serving/version';
 import { WORKERS, type WorkerName } from './workers/main';
+import { platformNames } from '../lib/names';
 
 /**
  * Starting and stopping the whole sandbox: the engines (S3Proxy, the log), the
@@ -155,7 +156,7 @@ export function flinkPropertyGroups(settings: SandboxSettings, config: PlatformC
             PropertyMap: {
               'aws.region': settings.region,
               'stream.arn': streamArn(settings),
-              ...(config.eventLog.kinesis.enhancedFanOut ? { 'efo.consumer.name': `${config.name}-stream-v${version}` } : {}),
+              ...(config.eventLog.kinesis.enhancedFanOut ? { 'efo.consumer.name': platformNames(config.name).streamApplication(version) } : {}),
             },
           },
         ]

@@ -112,7 +112,7 @@ async function startWorker(name: WorkerName, settings: SandboxSettings): Promise
         settings,
         reader: log.reader(RAW_ARCHIVE_READER),
         buffering: { intervalSeconds: config.archive.bufferingIntervalSeconds, sizeMiB: config.archive.bufferingSizeMiB },
-        deliveryStreamName: `${config.name}-raw-archive`,
+        platformName: config.name,
       });
       return {
         status: () => ({ ...archiver.status() }),
