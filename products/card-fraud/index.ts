@@ -23,6 +23,20 @@ export type CardFraudRules = z.infer<typeof cardFraudRulesSchema>;
 /** An aggregate view: its key column and its window (the platform's code for each view is of one window kind). */
 const aggregate = <K extends string, W extends z.ZodType>(key: K, window: W) => z.strictObject({ key: z.literal(key), window });
 
+/**
+ * The views' windows and threshold that the speed layer (lambdas/speed-layer/views.ts) and the Flink job
+ * (TributaryStreamJob, SpendWindowFunctions) still hold in their code. The batch SQL reads them from the
+ * definition; until the other paths do too, the definition may not change them, or the paths would
+ * disagree silently (docs/products.md, "Not yet read from the definition").
+ */
+const VIEWS_IN_CODE = {
+  spend_per_card_minute: { kind: 'tumbling', sizeMs: 60_000 },
+  spend_per_customer_hour: { kind: 'tumbling', sizeMs: 3_600_000 },
+  card_velocity: { kind: 'sliding', sizeMs: 600_000, slideMs: 60_000 },
+  customer_sessions: { kind: 'session', gapMs: 1_800_000 },
+} as const;
+const CUSTOMER_HOUR_TOTAL_ABOVE_IN_CODE = 1000;
+
 export const cardFraudSchema = productBaseSchema
   .extend({
     rules: cardFraudRulesSchema,
@@ -49,6 +63,14 @@ export const cardFraudSchema = productBaseSchema
     }
     if (2 * p.generator.burstStepMaxMs >= p.rules.R1.withinMs) {
       issue(['generator', 'burstStepMaxMs'], 'an R1 burst (two steps) must fit within rules.R1.withinMs');
+    }
+    for (const [view, window] of Object.entries(VIEWS_IN_CODE)) {
+      if (JSON.stringify(p.views[view as keyof typeof VIEWS_IN_CODE].window) !== JSON.stringify(window)) {
+        issue(['views', view, 'window'], `must be ${JSON.stringify(window)}: the speed layer and the Flink job do not read it from the definition yet`);
+      }
+    }
+    if (p.views.spend_per_customer_hour.totalAbove !== CUSTOMER_HOUR_TOTAL_ABOVE_IN_CODE) {
+      issue(['views', 'spend_per_customer_hour', 'totalAbove'], `must be ${CUSTOMER_HOUR_TOTAL_ABOVE_IN_CODE}: the Flink job does not read it from the definition yet`);
     }
     if (p.generator.burstStepMaxMs >= p.rules.R2.withinMs) {
       issue(['generator', 'burstStepMaxMs'], 'an R2 hop (one step) must fit within rules.R2.withinMs');

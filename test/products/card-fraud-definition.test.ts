@@ -18,6 +18,13 @@ describe('the card fraud product definition', () => {
     expect(() => changedCardFraud((p) => (p.views.card_velocity.window = { kind: 'tumbling', sizeMs: 60_000 }))).toThrow(/views\.card_velocity\.window/);
   });
 
+  test('the views\' windows and threshold cannot change until the speed layer and the Flink job read them', () => {
+    expect(() => changedCardFraud((p) => (p.views.card_velocity.window.sizeMs = 300_000))).toThrow(
+      /the speed layer and the Flink job do not read it from the definition yet[\s\S]*→ at views\.card_velocity\.window/,
+    );
+    expect(() => changedCardFraud((p) => (p.views.spend_per_customer_hour.totalAbove = 500))).toThrow(/the Flink job does not read it/);
+  });
+
   test('the generator workload must stay on the right side of the rules, or its ground truth would be wrong', () => {
     expect(() => changedCardFraud((p) => (p.rules.R1.largeAboveCents = 9_000))).toThrow(
       /background amounts must not exceed rules\.R1\.largeAboveCents[\s\S]*→ at generator\.backgroundCents\.max/,

@@ -104,6 +104,7 @@ describe('the batch SQL is generated from the definition (DuckDB, as the sandbox
     }
   });
 
+  // The definition refuses these changes until the speed layer and Flink read them too (products/card-fraud): built unvalidated here.
   test('views: the velocity window and the hourly threshold are the definition\'s', async () => {
     const fiveMinutes = CHANGED.views.card_velocity.window.sizeMs / 2;
     const shorter = { ...CHANGED, views: { ...CHANGED.views, card_velocity: { ...CHANGED.views.card_velocity, window: { kind: 'sliding' as const, sizeMs: fiveMinutes, slideMs: 60_000 } } } };
