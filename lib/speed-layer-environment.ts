@@ -1,6 +1,7 @@
 import type { AlertNotifierEnvironment } from '../lambdas/alert-notifier/env';
 import { alertsDeadLetterPrefix } from '../lambdas/alert-notifier/layout';
 import type { SpeedLayerEnv } from '../lambdas/speed-layer/env';
+import type { SpeedRuleParameters } from '../lambdas/speed-layer/rules';
 import { LakePrefix, SPEED_DEAD_LETTER_PREFIX } from './lake-layout';
 
 /** The speed layer's metric namespace and service name (Powertools), for the function and the dashboard. */
@@ -22,7 +23,12 @@ export type AlertsLogEnvironment =
  * The speed-layer function's environment: one definition for the deployed function
  * (SpeedLayerStack) and the sandbox's stand-in, so both run the handler alike.
  */
-export function speedLayerEnvironment(target: { bucketName: string; alertsLog: AlertsLogEnvironment }): SpeedLayerEnv {
+export function speedLayerEnvironment(target: {
+  bucketName: string;
+  alertsLog: AlertsLogEnvironment;
+  /** The product's R1/R2 parameters (its definition's `rules`). */
+  rules: SpeedRuleParameters;
+}): SpeedLayerEnv {
   const log = target.alertsLog;
   return {
     LAKE_BUCKET_NAME: target.bucketName,
@@ -31,9 +37,19 @@ export function speedLayerEnvironment(target: { bucketName: string; alertsLog: A
     ...(log.type === 'kinesis'
       ? { ALERTS_LOG_TYPE: 'kinesis' as const, ALERTS_STREAM_NAME: log.streamName }
       : { ALERTS_LOG_TYPE: 'kafka' as const, ALERTS_KAFKA_BROKERS: log.bootstrapBrokers, ALERTS_KAFKA_TOPIC: log.topic, ALERTS_KAFKA_AUTH: log.auth }),
+    ...speedRuleEnvironment(target.rules),
     POWERTOOLS_SERVICE_NAME: SPEED_LAYER_METRICS.service,
     POWERTOOLS_METRICS_NAMESPACE: SPEED_LAYER_METRICS.namespace,
     POWERTOOLS_LOG_LEVEL: 'INFO',
+  };
+}
+
+/** The product's R1/R2 parameters as the function's environment, so the deployed function shows them. */
+export function speedRuleEnvironment(rules: SpeedRuleParameters): Pick<SpeedLayerEnv, 'RULE_R1_LARGE_ABOVE_CENTS' | 'RULE_R1_WITHIN_MS' | 'RULE_R2_WITHIN_MS'> {
+  return {
+    RULE_R1_LARGE_ABOVE_CENTS: String(rules.R1.largeAboveCents),
+    RULE_R1_WITHIN_MS: String(rules.R1.withinMs),
+    RULE_R2_WITHIN_MS: String(rules.R2.withinMs),
   };
 }
 

@@ -8,6 +8,7 @@ import type { PlatformConfig } from '../lib/config';
 import type { FlinkAlertsSink } from '../lib/constructs/event-log/alerts-log';
 import { CARD_PROFILES_PREFIX } from '../lib/lake-layout';
 import { streamJobPropertyGroups } from '../lib/stream-job-properties';
+import { cardFraud } from '../products/card-fraud';
 import { processMarker, s3ClientConfig, startEngines, startFlinkJob, Supervisor } from './engines';
 import type { CardProfile } from './generator';
 import { KafkaLog, openAlertsLog, openLog, type LocalLog } from './log';
@@ -15,6 +16,7 @@ import { sandboxPlatformConfig } from './platform-config';
 import { alertsStreamArn, endpoint, sandboxDirs, streamArn, type SandboxSettings } from './settings';
 import { servingVersion } from './serving/version';
 import { WORKERS, type WorkerName } from './workers/main';
+import { platformNames } from '../lib/names';
 
 /**
  * Starting and stopping the whole sandbox: the engines (S3Proxy, the log), the
@@ -142,6 +144,7 @@ export function flinkPropertyGroups(settings: SandboxSettings, config: PlatformC
     { ...config, streamProcessing: { ...config.streamProcessing, outputVersion: version } },
     `file://${sandboxDirs(settings).lake}`,
     sandboxFlinkAlertsSink(settings, startTimestamp !== undefined),
+    cardFraud.rules,
   );
   const start = startTimestamp ? { 'start.timestamp': startTimestamp } : {};
   const source =
@@ -153,7 +156,7 @@ export function flinkPropertyGroups(settings: SandboxSettings, config: PlatformC
             PropertyMap: {
               'aws.region': settings.region,
               'stream.arn': streamArn(settings),
-              ...(config.eventLog.kinesis.enhancedFanOut ? { 'efo.consumer.name': `${config.name}-stream-v${version}` } : {}),
+              ...(config.eventLog.kinesis.enhancedFanOut ? { 'efo.consumer.name': platformNames(config.name).streamApplication(version) } : {}),
             },
           },
         ]

@@ -3,7 +3,7 @@ import type { SourceRecord } from '../shared/source-record';
 import { validateTransaction, type InvalidReason, type SchemaError, type Transaction } from '../shared/transaction';
 import { alertObject } from './alerts';
 import { deadLetterKey, type LakeLayout } from './layout';
-import { FraudRules, type Alert, type RuleState, type StateSnapshot } from './rules';
+import { FraudRules, type Alert, type RuleState, type SpeedRuleParameters, type StateSnapshot } from './rules';
 import { segmentViews, type LakeObject } from './views';
 
 /**
@@ -28,6 +28,8 @@ export interface SpeedBatchInput {
   now: number;
   layout: LakeLayout;
   stateMaxBytes?: number;
+  /** R1/R2 parameters; the product definition's when not given. */
+  rules?: SpeedRuleParameters;
 }
 
 export interface MalformedRecord {
@@ -75,7 +77,7 @@ interface ValidRecord {
 }
 
 function runRules(input: SpeedBatchInput, valid: readonly ValidRecord[]) {
-  const rules = new FraudRules(input.ruleState, input.now);
+  const rules = new FraudRules(input.ruleState, input.now, input.rules);
   const alertsByIndex = new Map<number, Alert[]>();
   let duplicates = 0;
   let redelivered = 0;

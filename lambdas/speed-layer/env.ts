@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { SpeedRuleParameters } from './rules';
 import { bucketName, keyPrefix, parseEnvironment, powertoolsLogLevel } from '../shared/env';
 
 /**
@@ -8,6 +9,9 @@ import { bucketName, keyPrefix, parseEnvironment, powertoolsLogLevel } from '../
  * lib/speed-layer-environment.ts): the stack's tests check that it sets every variable
  * declared here and nothing else.
  */
+
+/** A rule parameter: a whole number from 1 to 999999999 (cents or milliseconds). */
+const RULE_PARAMETER = z.string().regex(/^[1-9]\d{0,8}$/, 'must be a whole number from 1 to 999999999');
 
 const KAFKA_TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 // host:port, comma-separated, as MSK's GetBootstrapBrokers and Kafka clients write them.
@@ -31,6 +35,12 @@ export const speedLayerEnvSchema = z
     ALERTS_KAFKA_TOPIC: z.string().regex(KAFKA_TOPIC, 'must be a Kafka topic name').optional(),
     /** kafka: `iam` (MSK: TLS + SASL OAUTHBEARER with a signed IAM token) or `none` (the sandbox's plaintext broker). */
     ALERTS_KAFKA_AUTH: z.enum(['iam', 'none']).optional(),
+    /** R1: amounts over this many cents count as large (the product definition's rules.R1.largeAboveCents). */
+    RULE_R1_LARGE_ABOVE_CENTS: RULE_PARAMETER,
+    /** R1: the third large transaction must come less than this many ms after the first (rules.R1.withinMs). */
+    RULE_R1_WITHIN_MS: RULE_PARAMETER,
+    /** R2: the change of country must come less than this many ms after the previous transaction (rules.R2.withinMs). */
+    RULE_R2_WITHIN_MS: RULE_PARAMETER,
     /** Powertools: the `service` of every log line and metric. */
     POWERTOOLS_SERVICE_NAME: z.string().min(1),
     /** Powertools: the CloudWatch namespace of the EMF metrics. */
@@ -61,6 +71,14 @@ export function loadSpeedLayerEnv(source: Record<string, string | undefined> = p
 export function alertsLogTarget(env: SpeedLayerEnv): AlertsLogTarget {
   if (env.ALERTS_LOG_TYPE === 'kinesis') return { type: 'kinesis', streamName: env.ALERTS_STREAM_NAME! };
   return { type: 'kafka', brokers: env.ALERTS_KAFKA_BROKERS!.split(','), topic: env.ALERTS_KAFKA_TOPIC!, auth: env.ALERTS_KAFKA_AUTH! };
+}
+
+/** The rule parameters of a parsed environment. */
+export function speedRuleParameters(env: SpeedLayerEnv): SpeedRuleParameters {
+  return {
+    R1: { largeAboveCents: Number(env.RULE_R1_LARGE_ABOVE_CENTS), withinMs: Number(env.RULE_R1_WITHIN_MS) },
+    R2: { withinMs: Number(env.RULE_R2_WITHIN_MS) },
+  };
 }
 
 /**

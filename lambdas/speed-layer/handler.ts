@@ -9,7 +9,7 @@ import { orderedUnits, type SourceRecord } from '../shared/source-record';
 import { AlertsLogWriteError, type AlertsLog } from './alerts-log';
 import { processBatch, type OutputUnit } from './core';
 import type { SpeedLayerEnv } from './env';
-import { EMPTY_RULE_STATE, parseRuleState, type RuleState } from './rules';
+import { EMPTY_RULE_STATE, parseRuleState, type RuleState, type SpeedRuleParameters } from './rules';
 
 /**
  * The thin I/O shell around the pure core: decode a Kinesis or MSK event, run
@@ -27,6 +27,8 @@ export interface SpeedLayerDependencies {
   metrics: Metrics;
   clock?: () => number;
   stateMaxBytes?: number;
+  /** R1/R2 parameters (index.ts: from the environment); the product definition's when not given. */
+  rules?: SpeedRuleParameters;
 }
 
 export type SpeedLayerResponse = KinesisStreamBatchResponse & { state?: RuleState };
@@ -69,7 +71,7 @@ export function createShardBatchProcessor(deps: SpeedLayerDependencies) {
 
   /** Returns the records to report as failures and the rule state to carry on. */
   return async function processShardBatch(records: readonly SourceRecord[], ruleState: RuleState, withState: boolean) {
-    const result = processBatch({ records, ruleState, now: clock(), layout, stateMaxBytes: deps.stateMaxBytes });
+    const result = processBatch({ records, ruleState, now: clock(), layout, stateMaxBytes: deps.stateMaxBytes, rules: deps.rules });
 
     const written = await Promise.all(result.units.map(writeUnit));
     const firstUnwritten = result.units.find((_, i) => !written[i]);

@@ -4,7 +4,7 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { alertsLogFor } from './alerts-log';
-import { alertsLogTarget, loadSpeedLayerEnv, runtimeRegion } from './env';
+import { alertsLogTarget, loadSpeedLayerEnv, runtimeRegion, speedRuleParameters } from './env';
 import { createSpeedLayerHandler } from './handler';
 
 /**
@@ -27,4 +27,5 @@ export const handler = createSpeedLayerHandler({
   }),
   logger: new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME, logLevel: env.POWERTOOLS_LOG_LEVEL }),
   metrics: new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE, serviceName: env.POWERTOOLS_SERVICE_NAME }),
+  rules: speedRuleParameters(env),
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cardFraud, type CardFraudRules } from '../../products/card-fraud';
 import { toCents, type Transaction } from '../shared/transaction';
 
 /**
@@ -8,12 +9,12 @@ import { toCents, type Transaction } from '../shared/transaction';
  * the speed layer leaves it to stream processing.
  */
 
-/** R1 counts transactions with amount > 100. */
-export const R1_LARGE_AMOUNT_CENTS = 100_00;
-/** R1: three large transactions spanning less than 60 s. */
-export const R1_WITHIN_MS = 60_000;
-/** R2: two countries less than 5 min apart. */
-export const R2_WITHIN_MS = 300_000;
+/**
+ * The parameters of R1 and R2, from the product definition (products/card-fraud/product.json). The deployed
+ * function reads them from its environment (env.ts, filled by lib/speed-layer-environment.ts); the default is
+ * the definition itself, for callers that run the core without an environment.
+ */
+export type SpeedRuleParameters = Pick<CardFraudRules, 'R1' | 'R2'>;
 
 /**
  * How far ahead of processing time an event may claim to be and still move the
@@ -120,6 +121,7 @@ export class FraudRules {
     state: RuleState,
     /** Processing time stamped on every alert. */
     private readonly detectedAt: number,
+    private readonly params: SpeedRuleParameters = cardFraud.rules,
   ) {
     this.maxEventTime = state.maxEventTime;
     this.processedThrough = state.processedThrough;
@@ -147,20 +149,20 @@ export class FraudRules {
     const alerts: Alert[] = [];
     const current = { txnId: txn.txnId, eventTime: txn.eventTime };
 
-    // R2: a change of country less than 5 minutes after the previous transaction.
+    // R2: a change of country less than R2.withinMs after the previous transaction.
     const previous = card.previous;
-    if (previous && previous.country !== txn.country && Math.abs(txn.eventTime - previous.eventTime) < R2_WITHIN_MS) {
+    if (previous && previous.country !== txn.country && Math.abs(txn.eventTime - previous.eventTime) < this.params.R2.withinMs) {
       alerts.push(this.alert('R2', txn, [previous, current]));
     }
     // A literal rather than a spread of `current`: the spread was the costliest line of the rules (bench/README.md).
     card.previous = { txnId: txn.txnId, eventTime: txn.eventTime, country: txn.country };
 
-    // R1: three large transactions within 60 s; a match consumes all three (skip past last event).
-    if (toCents(txn.amount) > R1_LARGE_AMOUNT_CENTS) {
+    // R1: three large transactions within R1.withinMs; a match consumes all three (skip past last event).
+    if (toCents(txn.amount) > this.params.R1.largeAboveCents) {
       card.largePending.push(current);
       if (card.largePending.length === 3) {
         const times = card.largePending.map((t) => t.eventTime);
-        if (Math.max(...times) - Math.min(...times) < R1_WITHIN_MS) {
+        if (Math.max(...times) - Math.min(...times) < this.params.R1.withinMs) {
           alerts.push(this.alert('R1', txn, card.largePending));
           card.largePending = [];
         } else {
@@ -211,8 +213,8 @@ export class FraudRules {
 
   /** Drop what no rule can use any more, measured against the shard's event-time clock. */
   private prune(): void {
-    const r1Cutoff = this.maxEventTime - R1_WITHIN_MS;
-    const r2Cutoff = this.maxEventTime - R2_WITHIN_MS;
+    const r1Cutoff = this.maxEventTime - this.params.R1.withinMs;
+    const r2Cutoff = this.maxEventTime - this.params.R2.withinMs;
     for (const [cardId, card] of this.cards) {
       if (card.previous && card.previous.eventTime < r2Cutoff) card.previous = undefined;
       card.largePending = card.largePending.filter((t) => t.eventTime >= r1Cutoff);

@@ -1,4 +1,5 @@
 import * as transactionSchema from '../../schemas/transaction.schema.json';
+import { cardFraud, type CardFraudProduct } from '../../products/card-fraud';
 import { toSnakeCase, viewColumns, type ViewName } from '../schemas';
 
 /**
@@ -25,15 +26,8 @@ export type BatchView = (typeof BATCH_VIEWS)[number];
 export const MERGED_VIEWS = ['spend_per_card_minute', 'spend_per_customer_hour', 'alerts'] as const satisfies readonly BatchView[];
 export type MergedView = (typeof MERGED_VIEWS)[number];
 
+/** The batch watermark's granularity (a platform setting, not a window of the product). */
 export const MINUTE_MS = 60_000;
-export const HOUR_MS = 3_600_000;
-const VELOCITY_SIZE_MS = 600_000;
-const SESSION_GAP_MS = 1_800_000;
-const R1_LARGE_ABOVE = 100;
-const R1_WITHIN_MS = 60_000;
-const R2_WITHIN_MS = 300_000;
-const R3_MIN_HISTORY = 5;
-const R3_FACTOR = 10;
 
 /** The column a view's rows are partitioned (and chunked) by: the start of its window. */
 export const PARTITION_TIME_COLUMN: Record<BatchView, string> = {
@@ -44,8 +38,6 @@ export const PARTITION_TIME_COLUMN: Record<BatchView, string> = {
   alerts: 'window_start',
 };
 
-/** How long after its partition time a view's row can close: tumbling windows align with the watermark. */
-const WINDOW_MS: Record<MergedView, number> = { spend_per_card_minute: MINUTE_MS, spend_per_customer_hour: HOUR_MS, alerts: 0 };
 
 export interface BatchSqlOptions {
   readonly dialect: SqlDialect;
@@ -58,6 +50,8 @@ export interface BatchSqlOptions {
   readonly watermarkMs: number;
   /** `detected_at` of the alerts: when the run started, epoch ms. */
   readonly detectedAtMs: number;
+  /** The product whose views and rules to compute: its definition's windows and rule parameters go into the SQL. */
+  readonly product?: CardFraudProduct;
 }
 
 /** `dt` (yyyy-MM-dd, UTC) of an epoch-ms column, in both engines. */
@@ -135,11 +129,11 @@ txn AS (
 }
 
 /** R1 as (card_id, customer_id, window_start, txn_ids): the card's large transactions, greedy non-overlapping triples. */
-function r1Ctes(dialect: SqlDialect): string {
+function r1Ctes(dialect: SqlDialect, { R1 }: CardFraudProduct['rules']): string {
   if (dialect === 'athena') {
     return `r1 AS (
   SELECT card_id, customer_id, window_start, txn_ids
-  FROM (SELECT card_id, customer_id, txn_id, event_time FROM txn WHERE amount > ${R1_LARGE_ABOVE})
+  FROM (SELECT card_id, customer_id, txn_id, event_time FROM txn WHERE cents > ${R1.largeAboveCents})
   MATCH_RECOGNIZE (
     PARTITION BY card_id
     ORDER BY event_time, txn_id
@@ -147,7 +141,7 @@ function r1Ctes(dialect: SqlDialect): string {
     ONE ROW PER MATCH
     AFTER MATCH SKIP PAST LAST ROW
     PATTERN (A B C)
-    DEFINE C AS C.event_time - A.event_time < ${R1_WITHIN_MS}
+    DEFINE C AS C.event_time - A.event_time < ${R1.withinMs}
   )
 )`;
   }
@@ -156,11 +150,11 @@ function r1Ctes(dialect: SqlDialect): string {
   SELECT card_id, customer_id, txn_id, event_time,
          row_number() OVER (PARTITION BY card_id ORDER BY event_time, txn_id) AS pos
   FROM txn
-  WHERE amount > ${R1_LARGE_ABOVE}
+  WHERE cents > ${R1.largeAboveCents}
 ),
 triples AS (
   SELECT a.card_id, a.pos, a.customer_id, a.event_time AS window_start, ARRAY[a.txn_id, b.txn_id, c.txn_id] AS txn_ids,
-         c.event_time - a.event_time < ${R1_WITHIN_MS} AS hit
+         c.event_time - a.event_time < ${R1.withinMs} AS hit
   FROM large a
   JOIN large b ON b.card_id = a.card_id AND b.pos = a.pos + 1
   JOIN large c ON c.card_id = a.card_id AND c.pos = a.pos + 2
@@ -178,11 +172,11 @@ r1 AS (
 )`;
 }
 
-function alertsSql(o: BatchSqlOptions): string {
+function alertsSql(o: BatchSqlOptions, { rules }: CardFraudProduct): string {
   const cardOrder = 'PARTITION BY card_id ORDER BY event_time, txn_id';
   const earlier = `(${cardOrder} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)`;
   return `WITH ${o.dialect === 'duckdb' ? 'RECURSIVE ' : ''}${transactionsCte(o)},
-${r1Ctes(o.dialect)},
+${r1Ctes(o.dialect, rules)},
 ordered AS (
   SELECT card_id, customer_id, txn_id, event_time, country, cents,
          lag(txn_id) OVER (${cardOrder}) AS prev_txn_id,
@@ -197,11 +191,11 @@ rules AS (
   UNION ALL
   SELECT 'R2', card_id, customer_id, prev_event_time, ARRAY[prev_txn_id, txn_id]
   FROM ordered
-  WHERE country <> prev_country AND event_time - prev_event_time < ${R2_WITHIN_MS}
+  WHERE country <> prev_country AND event_time - prev_event_time < ${rules.R2.withinMs}
   UNION ALL
   SELECT 'R3', card_id, customer_id, event_time, ARRAY[txn_id]
   FROM ordered
-  WHERE earlier_count >= ${R3_MIN_HISTORY} AND cents * earlier_count > ${R3_FACTOR} * earlier_cents
+  WHERE earlier_count >= ${rules.R3.minHistory} AND cents * earlier_count > ${rules.R3.factor} * earlier_cents
 )
 SELECT rule || ':' || card_id || ':' || CAST(window_start AS varchar) AS alert_id, rule, card_id, customer_id,
        window_start, txn_ids, 'batch' AS detected_by, CAST(${o.detectedAtMs} AS bigint) AS detected_at,
@@ -209,39 +203,44 @@ SELECT rule || ':' || card_id || ':' || CAST(window_start AS varchar) AS alert_i
 FROM rules`;
 }
 
-function aggregateSql(view: Exclude<BatchView, 'alerts'>, o: BatchSqlOptions): string {
+function aggregateSql(view: Exclude<BatchView, 'alerts'>, o: BatchSqlOptions, { views }: CardFraudProduct): string {
   const total = 'CAST(sum(amount) AS decimal(18,2)) AS total_amount';
   const w = o.watermarkMs;
+  const minute = views.spend_per_card_minute.window.sizeMs;
+  const hour = views.spend_per_customer_hour.window.sizeMs;
+  const velocity = views.card_velocity.window;
+  const slides = Array.from({ length: velocity.sizeMs / velocity.slideMs }, (_, k) => `(${k})`).join(', ');
+  const gap = views.customer_sessions.window.gapMs;
   const body: Record<typeof view, string> = {
-    // Events before a whole-minute watermark only fill minutes that end by it.
+    // Only windows that end by the watermark (with a one-minute window, every window of an event before it).
     spend_per_card_minute: `windows AS (
-  SELECT card_id, event_time - event_time % ${MINUTE_MS} AS window_start, count(*) AS txn_count, ${total}
+  SELECT card_id, event_time - event_time % ${minute} AS window_start, count(*) AS txn_count, ${total}
   FROM txn
-  GROUP BY card_id, event_time - event_time % ${MINUTE_MS}
+  GROUP BY card_id, event_time - event_time % ${minute}
 )
-SELECT card_id, window_start, txn_count, total_amount, ${dayOf('window_start')} AS dt FROM windows`,
+SELECT card_id, window_start, txn_count, total_amount, ${dayOf('window_start')} AS dt FROM windows WHERE window_start + ${minute} <= ${w}`,
     spend_per_customer_hour: `windows AS (
-  SELECT customer_id, event_time - event_time % ${HOUR_MS} AS window_start, count(*) AS txn_count, ${total}
+  SELECT customer_id, event_time - event_time % ${hour} AS window_start, count(*) AS txn_count, ${total}
   FROM txn
-  GROUP BY customer_id, event_time - event_time % ${HOUR_MS}
+  GROUP BY customer_id, event_time - event_time % ${hour}
 )
 SELECT customer_id, window_start, txn_count, total_amount, ${dayOf('window_start')} AS dt
 FROM windows
-WHERE total_amount > 1000 AND window_start + ${HOUR_MS} <= ${w}`,
-    // Each transaction is in the ten 10-minute windows that start in the ten minutes up to its own.
+WHERE total_amount > ${views.spend_per_customer_hour.totalAbove} AND window_start + ${hour} <= ${w}`,
+    // Each transaction is in the size/slide windows that start in the size/slide slides up to its own.
     card_velocity: `windows AS (
-  SELECT card_id, event_time - event_time % ${MINUTE_MS} - slide.k * ${MINUTE_MS} AS window_start, count(*) AS txn_count, ${total}
-  FROM txn CROSS JOIN (VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)) AS slide(k)
-  GROUP BY card_id, event_time - event_time % ${MINUTE_MS} - slide.k * ${MINUTE_MS}
+  SELECT card_id, event_time - event_time % ${velocity.slideMs} - slide.k * ${velocity.slideMs} AS window_start, count(*) AS txn_count, ${total}
+  FROM txn CROSS JOIN (VALUES ${slides}) AS slide(k)
+  GROUP BY card_id, event_time - event_time % ${velocity.slideMs} - slide.k * ${velocity.slideMs}
 )
-SELECT card_id, window_start, window_start + ${VELOCITY_SIZE_MS} AS window_end, txn_count, total_amount, ${dayOf('window_start')} AS dt
+SELECT card_id, window_start, window_start + ${velocity.sizeMs} AS window_end, txn_count, total_amount, ${dayOf('window_start')} AS dt
 FROM windows
-WHERE window_start + ${VELOCITY_SIZE_MS} <= ${w}`,
+WHERE window_start + ${velocity.sizeMs} <= ${w}`,
     // A session goes on while the next event is at most the gap after the last (Flink merges windows that touch);
     // it is closed once the watermark is past its end, so no event before the watermark can extend it.
     customer_sessions: `marked AS (
   SELECT customer_id, txn_id, event_time, amount,
-         CASE WHEN event_time - lag(event_time) OVER (PARTITION BY customer_id ORDER BY event_time, txn_id) <= ${SESSION_GAP_MS} THEN 0 ELSE 1 END AS starts
+         CASE WHEN event_time - lag(event_time) OVER (PARTITION BY customer_id ORDER BY event_time, txn_id) <= ${gap} THEN 0 ELSE 1 END AS starts
   FROM txn
 ),
 numbered AS (
@@ -250,7 +249,7 @@ numbered AS (
   FROM marked
 ),
 sessions AS (
-  SELECT customer_id, min(event_time) AS session_start, max(event_time) + ${SESSION_GAP_MS} AS session_end, count(*) AS txn_count, ${total}
+  SELECT customer_id, min(event_time) AS session_start, max(event_time) + ${gap} AS session_end, count(*) AS txn_count, ${total}
   FROM numbered
   GROUP BY customer_id, session_no
 )
@@ -268,7 +267,8 @@ ${body[view]}`;
  */
 export function batchViewSql(view: BatchView, options: BatchSqlOptions): string {
   checkWatermark(options.watermarkMs);
-  return view === 'alerts' ? alertsSql(options) : aggregateSql(view, options);
+  const product = options.product ?? cardFraud;
+  return view === 'alerts' ? alertsSql(options, product) : aggregateSql(view, options, product);
 }
 
 /** The columns a batch view's query returns, in order. */
@@ -278,6 +278,6 @@ export const batchViewColumns = (view: BatchView): string[] => [...viewColumns(v
  * Where the merged view splits a window between batch and speed: windows that end by the
  * watermark come from the batch view, later ones from the speed layer.
  */
-export function windowEndBound(view: MergedView): number {
-  return WINDOW_MS[view];
+export function windowEndBound(view: MergedView, { views }: CardFraudProduct = cardFraud): number {
+  return view === 'alerts' ? 0 : views[view].window.sizeMs;
 }

@@ -11,6 +11,7 @@ import { transactionColumns } from '../schemas';
 import type { LakeStack } from './lake-stack';
 import { acknowledge } from '../constructs/acknowledge';
 import { stackLogGroup } from '../constructs/state-machine-tasks';
+import { platformNames } from '../names';
 
 export interface ArchiveStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -72,7 +73,7 @@ export class ArchiveStack extends Stack {
     const columnToJsonKeyMappings = Object.fromEntries(transactionColumns().map((c) => [c.name, c.jsonKey]));
 
     this.deliveryStream = new firehose.CfnDeliveryStream(this, 'RawArchive', {
-      deliveryStreamName: `${config.name}-raw-archive`,
+      deliveryStreamName: platformNames(config.name).rawArchive,
       ...source,
       extendedS3DestinationConfiguration: {
         bucketArn: lake.bucket.bucketArn,

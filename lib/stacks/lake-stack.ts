@@ -11,6 +11,7 @@ import { lakeTables } from '../lake-catalog';
 import { LakePrefix } from '../lake-layout';
 import { SecureBucket } from '../constructs/secure-bucket';
 import { acknowledge, AS_PRINTED, DEPLOYED, type PseudoParameters } from '../constructs/acknowledge';
+import { platformNames } from '../names';
 
 export interface LakeStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -27,7 +28,6 @@ export function lakeBucketName(config: PlatformConfig, pseudo: PseudoParameters 
 }
 
 /** Glue names allow lowercase letters, digits and underscores. */
-export const glueName = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]+/g, '_');
 
 /**
  * Storage and catalog: the lake bucket (raw/, speed/, views/, deadletter/), the
@@ -111,7 +111,7 @@ export class LakeStack extends Stack {
     this.database = new glue.CfnDatabase(this, 'Database', {
       catalogId: this.account,
       databaseInput: {
-        name: `${glueName(config.name)}_lake`,
+        name: platformNames(config.name).lakeDatabase,
         description: 'Tributary lake: raw archive, speed view, stream views and dead letters',
       },
     });

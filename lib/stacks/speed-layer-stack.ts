@@ -14,6 +14,7 @@ import { acknowledge } from '../constructs/acknowledge';
 import { failedBatchesQueue, metricFailedBatches } from '../constructs/failed-batches-queue';
 import { powertoolsMetric } from '../constructs/service-metrics';
 import { SPEED_LAYER_METRICS, speedLayerEnvironment } from '../speed-layer-environment';
+import { cardFraud } from '../../products/card-fraud';
 
 export interface SpeedLayerStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -53,7 +54,11 @@ export class SpeedLayerStack extends Stack {
 
     this.failedBatchesQueue = failedBatchesQueue(this, { key, removalPolicy, consumer: 'the speed layer' });
 
-    const environment = speedLayerEnvironment({ bucketName: lake.bucket.bucketName, alertsLog: props.eventLog.alerts.producerTarget() });
+    const environment = speedLayerEnvironment({
+      bucketName: lake.bucket.bucketName,
+      alertsLog: props.eventLog.alerts.producerTarget(),
+      rules: cardFraud.rules,
+    });
 
     this.handler = new PlatformFunction(this, 'Handler', {
       description: 'Tributary speed layer: speed view, fraud rules R1/R2, alerts',

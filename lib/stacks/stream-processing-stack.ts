@@ -6,7 +6,9 @@ import type { IEventLog } from '../constructs/event-log';
 import { DEFAULT_FLINK_RUNTIME, ensureFlinkJar, FlinkApplication, type FlinkJar, requireFlinkConnector } from '../constructs/flink-application';
 import { CARD_PROFILES_PREFIX, LakePrefix } from '../lake-layout';
 import { streamJobPropertyGroups } from '../stream-job-properties';
+import { cardFraud } from '../../products/card-fraud';
 import { type LakeStack, lakeBucketName } from './lake-stack';
+import { platformNames } from '../names';
 
 export interface StreamProcessingStackProps extends StackProps {
   readonly config: PlatformConfig;
@@ -45,11 +47,11 @@ export class StreamProcessingStack extends Stack {
     requireFlinkConnector(jar, props.eventLog.flinkConnector, String(this.node.tryGetContext('profile') ?? DEFAULT_PROFILE));
 
     this.application = new FlinkApplication(this, 'StreamJob', {
-      applicationName: `${config.name}-stream-v${stream.outputVersion}`,
+      applicationName: platformNames(config.name).streamApplication(stream.outputVersion),
       description: `Tributary stream processing: views and fraud rules, writing v=${stream.outputVersion}`,
       runtime: FLINK_RUNTIME,
       jarPath: jar.path,
-      propertyGroups: streamJobPropertyGroups(config, `s3://${lakeBucketName(config)}`, props.eventLog.alerts.flinkSink()),
+      propertyGroups: streamJobPropertyGroups(config, `s3://${lakeBucketName(config)}`, props.eventLog.alerts.flinkSink(), cardFraud.rules),
       parallelism: stream.parallelism,
       parallelismPerKpu: stream.parallelismPerKpu,
       autoScaling: stream.autoScaling,
@@ -71,7 +73,7 @@ export class StreamProcessingStack extends Stack {
     const role = this.application.role;
 
     // The source's groups come from the event log, which grants the application's role what reading it takes.
-    const source = props.eventLog.flinkSource(role, { consumerName: `${config.name}-stream-v${stream.outputVersion}` });
+    const source = props.eventLog.flinkSource(role, { consumerName: platformNames(config.name).streamApplication(stream.outputVersion) });
     for (const [group, properties] of Object.entries(source)) this.application.addPropertyGroup(group, properties);
     // Alerts go to the alerts log as they fire, at least once (the Alerts group).
     props.eventLog.alerts.grantWrite(role);

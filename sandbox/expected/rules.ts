@@ -1,9 +1,12 @@
 import { toCents, type Transaction } from '../../lambdas/shared/transaction';
+import { cardFraud, type CardFraudRules } from '../../products/card-fraud';
 import type { Rule } from '../generator/types';
 
 /**
- * R1-R3 exactly as docs/reference-product.md defines them, written from the spec (not from any
- * path's code, so it can check them): per card, in event-time order (eventTime, then txnId in
+ * THE TEST ORACLE for the rules: R1-R3 exactly as docs/reference-product.md defines them, written from
+ * the spec (not from any path's code, so it can check them). Only its parameters come from the product
+ * definition (products/card-fraud/product.json), as every path's do, so that a changed threshold changes
+ * the oracle's answer and the paths' alike: per card, in event-time order (eventTime, then txnId in
  * string order), over the transactions a path accepts (each txnId once; for stream processing,
  * none of the late ones). Amounts compared in cents.
  *
@@ -12,11 +15,6 @@ import type { Rule } from '../generator/types';
  * three, R2 the later of the two, R3 the spike (one card has one owner, so they agree anyway).
  */
 
-export const R1_LARGE_ABOVE_CENTS = 100_00;
-export const R1_WITHIN_MS = 60_000;
-export const R2_WITHIN_MS = 300_000;
-export const R3_MIN_HISTORY = 5;
-export const R3_FACTOR = 10;
 
 export interface ExpectedAlert {
   alertId: string;
@@ -36,12 +34,12 @@ function alert(rule: Rule, source: Transaction, windowStart: number, txnIds: str
 }
 
 /** R1 over one card's transactions in event-time order. */
-export function r1(ordered: readonly Transaction[]): ExpectedAlert[] {
-  const large = ordered.filter((t) => toCents(t.amount) > R1_LARGE_ABOVE_CENTS);
+export function r1(ordered: readonly Transaction[], { R1 }: CardFraudRules = cardFraud.rules): ExpectedAlert[] {
+  const large = ordered.filter((t) => toCents(t.amount) > R1.largeAboveCents);
   const alerts: ExpectedAlert[] = [];
   let i = 0;
   while (i + 2 < large.length) {
-    if (large[i + 2].eventTime - large[i].eventTime < R1_WITHIN_MS) {
+    if (large[i + 2].eventTime - large[i].eventTime < R1.withinMs) {
       const burst = large.slice(i, i + 3);
       alerts.push(alert('R1', burst[0], burst[0].eventTime, burst.map((t) => t.txnId)));
       i += 3;
@@ -53,26 +51,26 @@ export function r1(ordered: readonly Transaction[]): ExpectedAlert[] {
 }
 
 /** R2 over one card's transactions in event-time order. */
-export function r2(ordered: readonly Transaction[]): ExpectedAlert[] {
+export function r2(ordered: readonly Transaction[], { R2 }: CardFraudRules = cardFraud.rules): ExpectedAlert[] {
   const alerts: ExpectedAlert[] = [];
   for (let k = 1; k < ordered.length; k += 1) {
     const p = ordered[k - 1];
     const e = ordered[k];
-    if (e.country !== p.country && e.eventTime - p.eventTime < R2_WITHIN_MS) {
+    if (e.country !== p.country && e.eventTime - p.eventTime < R2.withinMs) {
       alerts.push(alert('R2', e, p.eventTime, [p.txnId, e.txnId]));
     }
   }
   return alerts;
 }
 
-/** R3 over one card's transactions in event-time order: amount * count > 10 * sum, in cents. */
-export function r3(ordered: readonly Transaction[]): ExpectedAlert[] {
+/** R3 over one card's transactions in event-time order: amount * count > factor * sum, in cents. */
+export function r3(ordered: readonly Transaction[], { R3 }: CardFraudRules = cardFraud.rules): ExpectedAlert[] {
   const alerts: ExpectedAlert[] = [];
   let count = 0;
   let sum = 0;
   for (const e of ordered) {
     const cents = toCents(e.amount);
-    if (count >= R3_MIN_HISTORY && cents * count > R3_FACTOR * sum) {
+    if (count >= R3.minHistory && cents * count > R3.factor * sum) {
       alerts.push(alert('R3', e, e.eventTime, [e.txnId]));
     }
     count += 1;
@@ -85,7 +83,7 @@ export function r3(ordered: readonly Transaction[]): ExpectedAlert[] {
  * Every alert of R1, R2 and R3 over the accepted transactions (which must hold each txnId once),
  * sorted by (rule, cardId, windowStart).
  */
-export function referenceAlerts(accepted: readonly Transaction[]): ExpectedAlert[] {
+export function referenceAlerts(accepted: readonly Transaction[], rules: CardFraudRules = cardFraud.rules): ExpectedAlert[] {
   const byCard = new Map<string, Transaction[]>();
   for (const txn of accepted) {
     const list = byCard.get(txn.cardId) ?? [];
@@ -95,7 +93,7 @@ export function referenceAlerts(accepted: readonly Transaction[]): ExpectedAlert
   const alerts: ExpectedAlert[] = [];
   for (const txns of byCard.values()) {
     const ordered = [...txns].sort(compareEventOrder);
-    alerts.push(...r1(ordered), ...r2(ordered), ...r3(ordered));
+    alerts.push(...r1(ordered, rules), ...r2(ordered, rules), ...r3(ordered, rules));
   }
   return alerts.sort(
     (a, b) =>

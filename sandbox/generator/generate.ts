@@ -1,5 +1,6 @@
 import { unsafeUniformIntDistribution, xoroshiro128plus, type RandomGenerator } from 'pure-rand';
 import { defaultConfig } from '../../lib/config/defaults';
+import { cardFraud, type CardFraudProduct } from '../../products/card-fraud';
 import transactionSchema from '../../schemas/transaction.schema.json';
 import type { Transaction } from '../../lambdas/shared/transaction';
 import {
@@ -26,17 +27,21 @@ import {
  * Pure: the output depends only on the options (no clock, no I/O, no global
  * randomness), so the same options give byte-identical records.
  *
+ * The amounts, the burst pacing and the rules' parameters are the product definition's
+ * (products/card-fraud/product.json, `generator` and `rules`; the values below are today's), and
+ * its validation guarantees the inequalities this relies on.
+ *
  * How the ground truth is kept exact (docs/reference-product.md, rules R1-R3):
  * - Background amounts are 20.00..95.00 in the card's home country. Never > 100 (no R1), never a
  *   country change (no R2), and since every amount of every card is >= 20.00, 10x any mean is
  *   >= 200.00 > 95.00 (no R3).
  * - R1 incident: three amounts 100.01..199.99 in one burst (< 60 s). They are < 200.00 <= 10x any
  *   mean, so never R3. Large amounts only come from incidents, and a card's next incident starts
- *   >= 60 s after its last large amount, so bursts never combine.
+ *   >= R1.withinMs after its last large amount, so bursts never combine.
  * - R2 incident: a home-country anchor A, then a foreign transaction F right after it; the alert
- *   is `R2:<card>:<A.eventTime>` over [A, F]. Going back home is a second hop unless >= 5 min
+ *   is `R2:<card>:<A.eventTime>` over [A, F]. Going back home is a second hop unless >= R2.withinMs
  *   later, so the card then produces NOTHING (of any kind, duplicates included) with an event time
- *   < F.eventTime + 300000: the hop back is never an alert, and the ground truth is one alert.
+ *   < F.eventTime + R2.withinMs: the hop back is never an alert, and the ground truth is one alert.
  * - R3 incident: one amount > 10x the exact mean (in cents) of the card's earlier on-time
  *   transactions, on a card with >= 5 of them and no late event (a late event may or may not be
  *   counted by a path, which would move the mean). After it nothing of the card may land at or
@@ -52,15 +57,6 @@ const SCHEMA_MIN_EVENT_TIME = transactionSchema.properties.eventTime.minimum;
 const SCHEMA_MAX_EVENT_TIME = transactionSchema.properties.eventTime.maximum;
 const SCHEMA_MAX_AMOUNT_CENTS = transactionSchema.properties.amount.maximum * 100;
 
-const BACKGROUND_MIN_CENTS = 20_00;
-const BACKGROUND_MAX_CENTS = 95_00;
-const R1_MIN_CENTS = 100_01;
-const R1_MAX_CENTS = 199_99;
-/** How far apart, at most, the events of one incident burst are. */
-const BURST_STEP_MAX_MS = 5_000;
-const R1_WITHIN_MS = 60_000;
-const R2_WITHIN_MS = 300_000;
-const R3_MIN_HISTORY = 5;
 const MAX_RECORDS = 10_000_000;
 const CARD_PICK_ATTEMPTS = 64;
 
@@ -106,7 +102,7 @@ function assertInteger(name: string, value: number, min: number, max: number): v
 }
 
 /** Fill in defaults and reject options that cannot give a valid workload. */
-export function resolveOptions(options: WorkloadOptions): ResolvedOptions {
+export function resolveOptions(options: WorkloadOptions, { rules }: CardFraudProduct = cardFraud): ResolvedOptions {
   const { seed, startTime, rate } = options;
   assertInteger('seed', seed, -(2 ** 31), 2 ** 31 - 1);
   if (!Number.isFinite(rate) || rate <= 0) throw new RangeError(`rate must be > 0 events/s, got ${rate}`);
@@ -115,7 +111,7 @@ export function resolveOptions(options: WorkloadOptions): ResolvedOptions {
   }
   const eventCount = options.eventCount ?? Math.round((options.durationSeconds as number) * rate);
   assertInteger('eventCount', eventCount, 0, MAX_RECORDS);
-  const endTime = startTime + Math.floor((eventCount * 1000) / rate) + R2_WITHIN_MS;
+  const endTime = startTime + Math.floor((eventCount * 1000) / rate) + rules.R2.withinMs;
   assertInteger('startTime', startTime, SCHEMA_MIN_EVENT_TIME, SCHEMA_MAX_EVENT_TIME);
   if (endTime > SCHEMA_MAX_EVENT_TIME) throw new RangeError('the run would end beyond the schema maximum eventTime');
   const cards = options.cards ?? 500;
@@ -261,7 +257,11 @@ class Generator {
   /** Event-time spacing of an incident's burst. */
   private readonly burstStep: number;
 
-  constructor(private readonly options: ResolvedOptions) {
+  constructor(
+    private readonly options: ResolvedOptions,
+    /** The product definition: the rules' parameters and the workload's amounts and pacing. */
+    private readonly product: CardFraudProduct,
+  ) {
     this.random = new Random(options.seed);
     this.runId = runIdOf(options);
     this.cards = makeCards(this.random, options);
@@ -272,7 +272,7 @@ class Generator {
       incidentFreeFrom: -Infinity,
       backgroundFreeFrom: -Infinity,
     }));
-    this.burstStep = Math.min(Math.floor(1000 / options.rate), BURST_STEP_MAX_MS);
+    this.burstStep = Math.min(Math.floor(1000 / options.rate), product.generator.burstStepMaxMs);
   }
 
   run(): void {
@@ -348,7 +348,8 @@ class Generator {
   }
 
   private backgroundCents(): number {
-    return this.random.int(BACKGROUND_MIN_CENTS, BACKGROUND_MAX_CENTS);
+    const { min, max } = this.product.generator.backgroundCents;
+    return this.random.int(min, max);
   }
 
   /** Append a valid transaction and account for it. */
@@ -498,11 +499,10 @@ class Generator {
     const now = this.now();
     const card = this.incidentCard(now);
     if (card === undefined) return false;
-    const txns = [0, 1, 2].map((j) =>
-      this.transaction(card, now + j * this.burstStep, this.random.int(R1_MIN_CENTS, R1_MAX_CENTS)),
-    );
+    const { min, max } = this.product.generator.burstCents;
+    const txns = [0, 1, 2].map((j) => this.transaction(card, now + j * this.burstStep, this.random.int(min, max)));
     this.incident('R1', card, txns, txns);
-    this.state[card].incidentFreeFrom = txns[2].eventTime + R1_WITHIN_MS;
+    this.state[card].incidentFreeFrom = txns[2].eventTime + this.product.rules.R1.withinMs;
     return true;
   }
 
@@ -516,21 +516,21 @@ class Generator {
     const hop = this.transaction(card, now + this.burstStep, this.backgroundCents(), abroad);
     this.incident('R2', card, [anchor, hop], [anchor, hop]);
     const state = this.state[card];
-    state.incidentFreeFrom = hop.eventTime + R2_WITHIN_MS;
-    state.backgroundFreeFrom = hop.eventTime + R2_WITHIN_MS;
+    state.incidentFreeFrom = hop.eventTime + this.product.rules.R2.withinMs;
+    state.backgroundFreeFrom = hop.eventTime + this.product.rules.R2.withinMs;
     return true;
   }
 
-  /** The smallest amount in cents strictly over 10x the card's mean: cents * count > 10 * sum. */
+  /** The smallest amount in cents strictly over R3's factor times the card's mean: cents * count > factor * sum. */
   private spikeCents(state: CardState): number {
-    return Math.floor((10 * state.onTimeCents) / state.onTimeCount) + 1;
+    return Math.floor((this.product.rules.R3.factor * state.onTimeCents) / state.onTimeCount) + 1;
   }
 
   private fraudR3(): boolean {
     const now = this.now();
     const card = this.incidentCard(
       now,
-      (s) => s.onTimeCount >= R3_MIN_HISTORY && !s.hasLate && this.spikeCents(s) * 1.5 <= SCHEMA_MAX_AMOUNT_CENTS,
+      (s) => s.onTimeCount >= this.product.rules.R3.minHistory && !s.hasLate && this.spikeCents(s) * 1.5 <= SCHEMA_MAX_AMOUNT_CENTS,
     );
     if (card === undefined) return false;
     const state = this.state[card];
@@ -538,7 +538,7 @@ class Generator {
     const cents = least + this.random.int(0, Math.floor(least / 2));
     const spike = this.transaction(card, now, cents);
     this.incident('R3', card, [spike], [spike]);
-    state.incidentFreeFrom = spike.eventTime + R1_WITHIN_MS;
+    state.incidentFreeFrom = spike.eventTime + this.product.rules.R1.withinMs;
     state.backgroundFreeFrom = Math.max(state.backgroundFreeFrom, spike.eventTime + 1);
     return true;
   }
@@ -548,9 +548,9 @@ class Generator {
  * Generate a workload: the records to produce, in order, with labels, and the ground truth.
  * Deterministic: the same options give byte-identical output.
  */
-export function generateWorkload(options: WorkloadOptions): GeneratedWorkload {
-  const resolved = resolveOptions(options);
-  const generator = new Generator(resolved);
+export function generateWorkload(options: WorkloadOptions, product: CardFraudProduct = cardFraud): GeneratedWorkload {
+  const resolved = resolveOptions(options, product);
+  const generator = new Generator(resolved, product);
   generator.run();
   return {
     records: generator.records,

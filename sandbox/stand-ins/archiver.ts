@@ -10,6 +10,7 @@ import { s3ClientConfig } from '../engines/s3';
 import { type SandboxSettings, sandboxDirs } from '../settings';
 import { type ArchiveColumn, archiveColumns, partitionKeys, toRow } from './archiver-convert';
 import { ParquetEncoder } from './archiver-parquet';
+import { platformNames, RAW_TABLE } from '../../lib/names';
 
 /**
  * The Firehose stand-in for the raw archive: what the cloud delivery stream in
@@ -116,10 +117,12 @@ export interface ArchiverOptions {
   bucket?: string;
   /** Default: the config's `archive` section. Fractions of a second are allowed (the sandbox and tests use short intervals). */
   buffering?: { intervalSeconds?: number; sizeMiB?: number };
-  /** Default `<config name>-raw-archive`, as the cloud stream is named. */
-  deliveryStreamName?: string;
-  /** The Glue table named in format-conversion error records. */
-  catalog?: { databaseName: string; tableName: string };
+  /**
+   * The platform's name (the config's `name`): the delivery stream and the Glue database named in
+   * format-conversion error records are named from it as the cloud's are (lib/names.ts). Default: the
+   * default config's.
+   */
+  platformName?: string;
   /** Default: the raw table's columns from schemas/transaction.schema.json. */
   columns?: readonly EventColumn[];
   /** How long to wait when the log has nothing new. Default 200 ms. */
@@ -245,8 +248,9 @@ export function createArchiver(options: ArchiverOptions): Archiver {
   const intervalMs = (options.buffering?.intervalSeconds ?? defaultConfig.archive.bufferingIntervalSeconds) * 1000;
   const sizeBytes = (options.buffering?.sizeMiB ?? defaultConfig.archive.bufferingSizeMiB) * MiB;
   if (!(intervalMs > 0) || !(sizeBytes > 0)) throw new Error('archiver: buffering interval and size must be positive');
-  const deliveryStreamName = options.deliveryStreamName ?? `${defaultConfig.name}-raw-archive`;
-  const catalog = options.catalog ?? { databaseName: `${defaultConfig.name}_lake`, tableName: 'raw_transactions' };
+  const names = platformNames(options.platformName ?? defaultConfig.name);
+  const deliveryStreamName = names.rawArchive;
+  const catalog = { databaseName: names.lakeDatabase, tableName: RAW_TABLE };
   const columns: ArchiveColumn[] = archiveColumns(options.columns);
   const pollIntervalMs = options.pollIntervalMs ?? 200;
   const readBatchSize = options.readBatchSize ?? 1000;

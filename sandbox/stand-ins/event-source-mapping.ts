@@ -5,6 +5,7 @@ import type { PlatformConfig } from '../../lib/config';
 import type { LogReader, LogRecord } from '../log/types';
 import type { LogKind } from '../settings';
 import type { EventFormat, WindowFields } from './event-source-mapping-events';
+import { EVENT_SOURCE_FAILURE_HANDLING } from '../../lib/names';
 
 export * from './event-source-mapping-events';
 
@@ -95,6 +96,12 @@ export function pollIntervalFor(log: LogKind): number {
   return log === 'kinesis' ? 1000 : 100;
 }
 
+/** The deployed mappings' failure handling (lib/names.ts), in the stand-in's option names. */
+const failureHandling = {
+  bisectBatchOnFunctionError: EVENT_SOURCE_FAILURE_HANDLING.bisectBatchOnError,
+  reportBatchItemFailures: EVENT_SOURCE_FAILURE_HANDLING.reportBatchItemFailures,
+};
+
 /** The mapping's settings as lib/stacks/speed-layer-stack.ts deploys them (bisect and partial responses on). */
 export function mappingOptionsFromConfig(speedLayer: PlatformConfig['speedLayer'], log: LogKind): EventSourceMappingOptions {
   return {
@@ -105,8 +112,7 @@ export function mappingOptionsFromConfig(speedLayer: PlatformConfig['speedLayer'
     tumblingWindowSeconds: speedLayer.tumblingWindowSeconds,
     startingPosition: speedLayer.startingPosition,
     timeoutSeconds: speedLayer.timeoutSeconds,
-    bisectBatchOnFunctionError: true,
-    reportBatchItemFailures: true,
+    ...failureHandling,
     pollIntervalMs: pollIntervalFor(log),
   };
 }
@@ -124,8 +130,7 @@ export function notifierMappingOptions(notifier: PlatformConfig['alerts']['notif
     tumblingWindowSeconds: 0,
     startingPosition: 'TRIM_HORIZON',
     timeoutSeconds: notifier.timeoutSeconds,
-    bisectBatchOnFunctionError: true,
-    reportBatchItemFailures: true,
+    ...failureHandling,
     pollIntervalMs: pollIntervalFor(log),
   };
 }

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import type * as http from 'node:http';
 import type { PlatformConfig } from '../../lib/config';
+import { cardFraud } from '../../products/card-fraud';
 import { alertNotifierEnvironment, speedLayerEnvironment, type AlertsLogEnvironment } from '../../lib/speed-layer-environment';
 import { openAlertsLog, openLog, type LocalLog } from '../log';
 import { sandboxPlatformConfig } from '../platform-config';
@@ -76,7 +77,7 @@ export function sandboxAlertsLogTarget(settings: SandboxSettings): AlertsLogEnvi
 /** The speed layer's environment exactly as the speed-layer stack sets it, plus the SDK's local endpoints. */
 export function sandboxSpeedLayerEnvironment(settings: SandboxSettings): Record<string, string> {
   return {
-    ...speedLayerEnvironment({ bucketName: settings.bucket, alertsLog: sandboxAlertsLogTarget(settings) }),
+    ...speedLayerEnvironment({ bucketName: settings.bucket, alertsLog: sandboxAlertsLogTarget(settings), rules: cardFraud.rules }),
     ...sandboxSdkEnvironment(settings),
   };
 }
@@ -111,7 +112,7 @@ async function startWorker(name: WorkerName, settings: SandboxSettings): Promise
         settings,
         reader: log.reader(RAW_ARCHIVE_READER),
         buffering: { intervalSeconds: config.archive.bufferingIntervalSeconds, sizeMiB: config.archive.bufferingSizeMiB },
-        deliveryStreamName: `${config.name}-raw-archive`,
+        platformName: config.name,
       });
       return {
         status: () => ({ ...archiver.status() }),

@@ -40,7 +40,7 @@ describe.each(profileNames())('the runtime properties contract with the Flink jo
   test('every group and key the stack sets is one the job reads', () => {
     // The source's own group is named by its type: Kinesis or Kafka.
     const sourceGroup = { kinesis: 'Kinesis', kafka: 'Kafka' }[groups().Source.type as string];
-    expect(Object.keys(groups()).sort()).toEqual(['Alerts', 'Job', sourceGroup, 'Source'].sort());
+    expect(Object.keys(groups()).sort()).toEqual(['Alerts', 'Job', 'Rules', sourceGroup, 'Source'].sort());
     for (const [group, map] of Object.entries(groups())) {
       const declared = contract.propertyGroups.find((g) => g.propertyGroupId === group);
       expect(declared).toBeDefined();

@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { alertNotifierEnvSchema, loadAlertNotifierEnv } from '../../lambdas/alert-notifier/env';
-import { alertsLogTarget, loadSpeedLayerEnv, runtimeRegion, speedLayerEnvSchema } from '../../lambdas/speed-layer/env';
+import { alertsLogTarget, loadSpeedLayerEnv, runtimeRegion, speedLayerEnvSchema, speedRuleParameters } from '../../lambdas/speed-layer/env';
 import { alertNotifierEnvironment, speedLayerEnvironment } from '../../lib/speed-layer-environment';
+import { cardFraud } from '../../products/card-fraud';
 import { VALID_ENV } from './fixtures';
 
 const KAFKA_ENV = {
@@ -27,6 +28,9 @@ describe('speed-layer environment', () => {
       'POWERTOOLS_LOG_LEVEL',
       'POWERTOOLS_METRICS_NAMESPACE',
       'POWERTOOLS_SERVICE_NAME',
+      'RULE_R1_LARGE_ABOVE_CENTS',
+      'RULE_R1_WITHIN_MS',
+      'RULE_R2_WITHIN_MS',
       'SPEED_PREFIX',
     ]);
   });
@@ -61,6 +65,9 @@ describe('speed-layer environment', () => {
     ['ALERTS_LOG_TYPE', 'sns', 'Invalid option'],
     ['ALERTS_STREAM_NAME', 'alerts log', 'must be a Kinesis stream name'],
     ['POWERTOOLS_LOG_LEVEL', 'verbose', 'Invalid option'],
+    ['RULE_R1_LARGE_ABOVE_CENTS', '100.00', 'must be a whole number from 1 to 999999999'],
+    ['RULE_R1_WITHIN_MS', '0', 'must be a whole number from 1 to 999999999'],
+    ['RULE_R2_WITHIN_MS', '5m', 'must be a whole number from 1 to 999999999'],
   ])('rejects an invalid %s, naming it', (name, value, message) => {
     expect(() => loadSpeedLayerEnv({ ...VALID_ENV, [name]: value })).toThrow(`${name} is invalid: ${message}`);
   });
@@ -79,10 +86,17 @@ describe('speed-layer environment', () => {
   });
 
   it('is what lib/speed-layer-environment.ts builds, for either alerts log', () => {
-    const kinesis = speedLayerEnvironment({ bucketName: VALID_ENV.LAKE_BUCKET_NAME, alertsLog: { type: 'kinesis', streamName: 'tributary-dev-alerts-log' } });
+    const kinesis = speedLayerEnvironment({
+      bucketName: VALID_ENV.LAKE_BUCKET_NAME,
+      alertsLog: { type: 'kinesis', streamName: 'tributary-dev-alerts-log' },
+      rules: cardFraud.rules,
+    });
     expect(loadSpeedLayerEnv(kinesis)).toEqual(kinesis);
+    // The rules round-trip: what the function reads is the product definition's.
+    expect(speedRuleParameters(loadSpeedLayerEnv(kinesis))).toEqual({ R1: cardFraud.rules.R1, R2: cardFraud.rules.R2 });
     const kafka = speedLayerEnvironment({
       bucketName: VALID_ENV.LAKE_BUCKET_NAME,
+      rules: cardFraud.rules,
       alertsLog: { type: 'kafka', bootstrapBrokers: '127.0.0.1:9092', topic: 'tributary-alerts-log', auth: 'none' },
     });
     expect(alertsLogTarget(loadSpeedLayerEnv(kafka))).toEqual({ type: 'kafka', brokers: ['127.0.0.1:9092'], topic: 'tributary-alerts-log', auth: 'none' });

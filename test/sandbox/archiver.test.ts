@@ -8,6 +8,7 @@ import { openLog, type LocalLog, type LogReader, type LogRecord } from '../../sa
 import { defaultSettings, type LogKind, sandboxDirs, type SandboxSettings } from '../../sandbox/settings';
 import { type Archiver, type ArchiverOptions, createArchiver, RAW_ARCHIVE_READER, sandboxS3Client } from '../../sandbox/stand-ins/archiver';
 import { archiveColumns, partitionKeys, toRow } from '../../sandbox/stand-ins/archiver-convert';
+import { platformNames, RAW_TABLE } from '../../lib/names';
 import { freePorts } from '../helpers/sandbox';
 
 /**
@@ -387,6 +388,22 @@ describe('archiver (S3Proxy, real S3 client, DuckDB read-back)', () => {
     await waitFor('read again', () => b.status().recordsIn === 4);
     await b.stop();
     expect(b.status()).toMatchObject({ rowsArchived: 4, lag: 0 });
+  });
+
+  it('names its objects and its error records\' database from the platform\'s name, as the cloud names them (lib/names.ts)', async () => {
+    // It used to name the database from the default config whatever the profile: tributary_lake for tributary-dev.
+    const names = platformNames('tributary-dev');
+    const log = new MemoryLog(['0']);
+    log.append('0', txn('run7-bad', T9 + 7 * 24 * HOUR, '"abc"'), ARRIVAL);
+    const a = archiver(log, { run: 'r7', platformName: 'tributary-dev', buffering: { intervalSeconds: 3600 } });
+    a.start();
+    await waitFor('read', () => a.status().recordsIn === 1);
+    await a.stop();
+    const key = (await keys('errors/raw/format-conversion-failed/dt=2024-03-11/hr=05/')).find((k) => k.includes(`/${names.rawArchive}-1-`));
+    expect(key).toBeDefined();
+    const [line] = fs.readFileSync(file(key!), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(line.dataCatalogTable).toMatchObject({ databaseName: 'tributary_dev_lake', tableName: RAW_TABLE });
+    expect(names.lakeDatabase).toBe('tributary_dev_lake');
   });
 
   it('keeps retrying a failed delivery and reads nothing new meanwhile', async () => {

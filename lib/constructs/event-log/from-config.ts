@@ -5,10 +5,11 @@ import type { IEventLog } from './event-log';
 import { KinesisEventLog } from './kinesis-event-log';
 import type { LogNetwork } from './log-network';
 import { MskEventLog } from './msk-event-log';
+import { platformNames } from '../../names';
 
 /** The alerts log's stream name on Kinesis (the sandbox's kinesis-local stream and Kafka topic are `tributary-alerts-log`). */
 export function alertsLogName(config: PlatformConfig): string {
-  return `${config.name}-alerts-log`;
+  return platformNames(config.name).alertsLog;
 }
 
 /** The alerts topic on the MSK cluster, beside the events topic `transactions`. */
@@ -24,7 +25,7 @@ export function eventLogFromConfig(scope: Construct, id: string, config: Platfor
     case 'kinesis': {
       const kinesis = config.eventLog.kinesis;
       return new KinesisEventLog(scope, id, {
-        streamName: `${config.name}-events`,
+        streamName: platformNames(config.name).eventLog,
         capacityMode: kinesis.capacityMode,
         shardCount: kinesis.shardCount,
         retention: Duration.hours(kinesis.retentionHours),
@@ -37,7 +38,7 @@ export function eventLogFromConfig(scope: Construct, id: string, config: Platfor
       const msk = config.eventLog.msk;
       if (!network) throw new Error('An MSK event log lives in a VPC: build the network first (eventLogNeedsNetwork).');
       return new MskEventLog(scope, id, {
-        clusterName: `${config.name}-events`,
+        clusterName: platformNames(config.name).eventLog,
         serverless: msk.serverless,
         kafkaVersion: msk.kafkaVersion,
         brokerNodes: msk.brokerNodes,

@@ -10,6 +10,7 @@ import type { AlertsLogEnvironment } from '../../speed-layer-environment';
 import type { AlertNotifierSourceOptions, FlinkAlertsSink, IAlertsLog } from './alerts-log';
 import type { ArchiveSourceConfiguration, FlinkMetrics, IEventLog, SpeedLayerSourceOptions } from './event-log';
 import { acknowledge, AS_PRINTED, DEPLOYED, type PseudoParameters } from '../acknowledge';
+import { EVENT_SOURCE_FAILURE_HANDLING } from '../../names';
 
 export interface KinesisEventLogProps {
   /** Name of the stream. A fixed name lets other stacks build ARNs under it without cross-stack tokens. */
@@ -103,8 +104,7 @@ function kinesisSourceProps(options: AlertNotifierSourceOptions & { readonly tum
     retryAttempts: options.retryAttempts,
     maxRecordAge: options.maxRecordAge,
     tumblingWindow: options.tumblingWindow,
-    bisectBatchOnError: true,
-    reportBatchItemFailures: true,
+    ...EVENT_SOURCE_FAILURE_HANDLING,
     onFailure: options.onFailure,
   };
 }

@@ -16,6 +16,7 @@ import type { AlertsLogEnvironment } from '../../speed-layer-environment';
 import type { AlertNotifierSourceOptions, FlinkAlertsSink, IAlertsLog } from './alerts-log';
 import type { ArchiveSourceConfiguration, FlinkMetrics, IEventLog, SpeedLayerSourceOptions } from './event-log';
 import type { LogNetwork } from './log-network';
+import { EVENT_SOURCE_FAILURE_HANDLING } from '../../names';
 
 export interface MskEventLogProps {
   readonly clusterName: string;
@@ -333,8 +334,7 @@ export class MskEventLog extends Construct implements IEventLog {
           maxBatchingWindow: options.maxBatchingWindow,
           retryAttempts: options.retryAttempts,
           maxRecordAge: options.maxRecordAge,
-          bisectBatchOnError: true,
-          reportBatchItemFailures: true,
+          ...EVENT_SOURCE_FAILURE_HANDLING,
           onFailure: options.onFailure,
           provisionedPollerConfig: { minimumPollers: 1, maximumPollers: Math.max(2, partitions) },
         });

@@ -183,7 +183,7 @@ public final class TributaryStreamJob {
                 .setBufferTimeout(ALERT_PATH_BUFFER_TIMEOUT.toMillis())
                 .uid(lake.versioned("rules-watermark-lag"))
                 .keyBy(txn -> txn.cardId)
-                .process(new CardRules(lateForRules))
+                .process(new CardRules(lateForRules, settings.rules()))
                 .uid(lake.versioned("rules")).name("R1-R3 eager rules");
         // The view: final alerts only, exactly once. The log: each alert as soon as it is detected, at least once.
         write(alerts, Views.ALERTS, lake);

@@ -166,6 +166,7 @@ class KinesisJobTest {
         Properties alertsGroup = new Properties();
         alertsGroup.putAll(alerts);
         groups.put("Alerts", alertsGroup);
+        groups.put("Rules", JobHarness.ruleProperties(JobHarness.PRODUCT_RULES));
         return groups;
     }
 

@@ -47,18 +47,27 @@ public final class JobProperties {
 
     public long longInRange(String group, String key, long defaultValue, long min, long max) {
         Optional<String> text = optionalString(group, key);
+        return text.isEmpty() ? defaultValue : parseLong(group, key, text.get(), min, max);
+    }
+
+    public long requiredLongInRange(String group, String key, long min, long max) {
+        Optional<String> text = optionalString(group, key);
         if (text.isEmpty()) {
-            return defaultValue;
+            throw InvalidPropertyException.missing(group, key, "an integer from " + min + " to " + max);
         }
+        return parseLong(group, key, text.get(), min, max);
+    }
+
+    private static long parseLong(String group, String key, String text, long min, long max) {
         String allowed = "an integer from " + min + " to " + max;
         long value;
         try {
-            value = Long.parseLong(text.get());
+            value = Long.parseLong(text);
         } catch (NumberFormatException e) {
-            throw InvalidPropertyException.invalid(group, key, text.get(), allowed);
+            throw InvalidPropertyException.invalid(group, key, text, allowed);
         }
         if (value < min || value > max) {
-            throw InvalidPropertyException.invalid(group, key, text.get(), allowed);
+            throw InvalidPropertyException.invalid(group, key, text, allowed);
         }
         return value;
     }

@@ -15,7 +15,8 @@ public record JobSettings(
         Duration dedupeTtl,
         String profilesPath,
         SourceSettings source,
-        AlertsSinkSettings alerts) implements Serializable {
+        AlertsSinkSettings alerts,
+        RuleParameters rules) implements Serializable {
 
     public static final String JOB = "Job";
     public static final String SOURCE = "Source";
@@ -68,7 +69,8 @@ public record JobSettings(
         Duration dedupeTtl = Duration.ofHours(p.longInRange(JOB, "dedupe.ttl.hours", 24, 1, 720));
         String profilesPath = p.requiredString(JOB, "profiles.path",
                 "the card profile table (NDJSON or CSV file URI)");
-        return new JobSettings(lake, eventTime, dedupeTtl, profilesPath, readSource(p), readAlerts(p));
+        return new JobSettings(lake, eventTime, dedupeTtl, profilesPath, readSource(p), readAlerts(p),
+                RuleParameters.read(p));
     }
 
     private static SourceSettings readSource(JobProperties p) {

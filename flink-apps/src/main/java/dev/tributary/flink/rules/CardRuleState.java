@@ -1,5 +1,6 @@
 package dev.tributary.flink.rules;
 
+import dev.tributary.flink.config.RuleParameters;
 import dev.tributary.flink.model.SpendTotals;
 import dev.tributary.flink.model.Transaction;
 import dev.tributary.flink.views.Rows.Alert;
@@ -14,6 +15,8 @@ import java.util.function.Consumer;
  * and the one step that advances it over the next transaction. Plain Java, no Flink: {@link CardRules}
  * advances it both for the final evaluation (kept in keyed state) and for the speculative one (a copy
  * advanced over the pending transactions), so both apply exactly the same rules.
+ * The thresholds and windows are the product definition's ({@link RuleParameters}); the defaults of
+ * products/card-fraud/product.json are written below.
  * <ul>
  *   <li>R1: the card's transactions over 100, scanned from the start; {@code burst} holds the (at most
  *       two) large transactions from the scan position on. When a third arrives: if it is less than
@@ -30,23 +33,20 @@ public final class CardRuleState {
     public static final String BURST = "R1";
     public static final String COUNTRY_HOP = "R2";
     public static final String SPIKE = "R3";
-    static final long LARGE_ABOVE_CENTS = 10_000;
-    static final long BURST_WINDOW_MS = 60_000;
-    static final long COUNTRY_HOP_WINDOW_MS = 300_000;
-    static final long SPIKE_MIN_HISTORY = 5;
-    static final long SPIKE_FACTOR = 10;
 
     /** The card's event-time order: by event time, ties by txnId. */
     public static final Comparator<Transaction> EVENT_TIME_ORDER =
             Comparator.<Transaction>comparingLong(txn -> txn.eventTime).thenComparing(txn -> txn.txnId);
 
+    private final RuleParameters rules;
     private final List<Transaction> burst;
     private Transaction previous;
     private long txnCount;
     private long totalCents;
 
     /** The state as stored: any argument may be null (a card not seen yet). The lists are copied. */
-    public CardRuleState(List<Transaction> burst, Transaction previous, SpendTotals history) {
+    public CardRuleState(RuleParameters rules, List<Transaction> burst, Transaction previous, SpendTotals history) {
+        this.rules = rules;
         this.burst = burst == null ? new ArrayList<>() : new ArrayList<>(burst);
         this.previous = previous;
         this.txnCount = history == null ? 0 : history.txnCount;
@@ -54,7 +54,7 @@ public final class CardRuleState {
     }
 
     public CardRuleState copy() {
-        return new CardRuleState(burst, previous, history());
+        return new CardRuleState(rules, burst, previous, history());
     }
 
     public List<Transaction> burst() {
@@ -74,11 +74,11 @@ public final class CardRuleState {
      * alert it completes to {@code alerts}, stamped {@code detectedAt}.
      */
     public void advance(Transaction txn, long detectedAt, Consumer<Alert> alerts) {
-        if (txn.amountCents() > LARGE_ABOVE_CENTS) {
+        if (txn.amountCents() > rules.largeAboveCents()) {
             burst.add(txn);
             if (burst.size() == 3) {
                 Transaction first = burst.get(0);
-                if (txn.eventTime - first.eventTime < BURST_WINDOW_MS) {
+                if (txn.eventTime - first.eventTime < rules.burstWindowMs()) {
                     alerts.accept(Alert.detected(BURST, first, first.eventTime,
                             burst.stream().map(t -> t.txnId).toList(), detectedAt));
                     burst.clear();
@@ -88,12 +88,12 @@ public final class CardRuleState {
             }
         }
         if (previous != null && !previous.country.equals(txn.country)
-                && txn.eventTime - previous.eventTime < COUNTRY_HOP_WINDOW_MS) {
+                && txn.eventTime - previous.eventTime < rules.hopWindowMs()) {
             alerts.accept(Alert.detected(COUNTRY_HOP, txn, previous.eventTime,
                     List.of(previous.txnId, txn.txnId), detectedAt));
         }
-        if (txnCount >= SPIKE_MIN_HISTORY
-                && Math.multiplyExact(txn.amountCents(), txnCount) > Math.multiplyExact(SPIKE_FACTOR, totalCents)) {
+        if (txnCount >= rules.spikeMinHistory()
+                && Math.multiplyExact(txn.amountCents(), txnCount) > Math.multiplyExact(rules.spikeFactor(), totalCents)) {
             alerts.accept(Alert.detected(SPIKE, txn, txn.eventTime, List.of(txn.txnId), detectedAt));
         }
         previous = txn;
@@ -153,10 +153,10 @@ public final class CardRuleState {
      * every transaction of an alert lies within its rule's window after {@code windowStart}, so once
      * the final evaluation has passed this time, an id it has not raised it never will.
      */
-    public static long decidedAt(Alert alert) {
+    public static long decidedAt(Alert alert, RuleParameters rules) {
         return switch (alert.rule()) {
-            case BURST -> alert.windowStart() + BURST_WINDOW_MS - 1;
-            case COUNTRY_HOP -> alert.windowStart() + COUNTRY_HOP_WINDOW_MS - 1;
+            case BURST -> alert.windowStart() + rules.burstWindowMs() - 1;
+            case COUNTRY_HOP -> alert.windowStart() + rules.hopWindowMs() - 1;
             case SPIKE -> alert.windowStart();
             default -> throw new IllegalArgumentException("unknown rule " + alert.rule());
         };

@@ -1,5 +1,6 @@
 package dev.tributary.flink.rules;
 
+import dev.tributary.flink.config.RuleParameters;
 import dev.tributary.flink.model.SpendTotals;
 import dev.tributary.flink.model.Transaction;
 import dev.tributary.flink.processing.LateEventRouter;
@@ -52,6 +53,7 @@ public class CardRules extends KeyedProcessFunction<String, Transaction, Alert> 
     public static final String NOT_CONFIRMED_METRIC = "alertsNotConfirmed";
 
     private final OutputTag<LateEvent> late;
+    private final RuleParameters rules;
     private transient MapState<Long, List<Transaction>> pendingByEventTime;
     private transient ValueState<List<Transaction>> burst;
     private transient ValueState<Transaction> previous;
@@ -59,8 +61,9 @@ public class CardRules extends KeyedProcessFunction<String, Transaction, Alert> 
     private transient MapState<String, EmittedAlert> emitted;
     private transient Counter notConfirmed;
 
-    public CardRules(OutputTag<LateEvent> late) {
+    public CardRules(OutputTag<LateEvent> late, RuleParameters rules) {
         this.late = late;
+        this.rules = rules;
     }
 
     @Override
@@ -139,7 +142,7 @@ public class CardRules extends KeyedProcessFunction<String, Transaction, Alert> 
     }
 
     private void send(Alert alert, boolean confirmed, Context ctx) throws Exception {
-        EmittedAlert sent = new EmittedAlert(alert, confirmed);
+        EmittedAlert sent = new EmittedAlert(alert, confirmed, CardRuleState.decidedAt(alert, rules));
         emitted.put(alert.alertId(), sent);
         ctx.output(ALERTS_LOG, alert);
         // At or behind the watermark (a final alert while the watermark jumps), it fires in the same advance.
@@ -174,6 +177,6 @@ public class CardRules extends KeyedProcessFunction<String, Transaction, Alert> 
     }
 
     private CardRuleState finalState() throws Exception {
-        return new CardRuleState(burst.value(), previous.value(), history.value());
+        return new CardRuleState(rules, burst.value(), previous.value(), history.value());
     }
 }

@@ -17,9 +17,9 @@ public class EmittedAlert {
 
     public EmittedAlert() {}
 
-    public EmittedAlert(Alert alert, boolean confirmed) {
+    public EmittedAlert(Alert alert, boolean confirmed, long decidedAt) {
         this.detectedAt = alert.detectedAt();
-        this.decidedAt = CardRuleState.decidedAt(alert);
+        this.decidedAt = decidedAt;
         this.confirmed = confirmed;
         this.txnIds = String.join(",", alert.txnIds());
     }

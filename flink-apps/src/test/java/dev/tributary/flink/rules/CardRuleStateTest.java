@@ -3,6 +3,7 @@ package dev.tributary.flink.rules;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tributary.flink.model.Transaction;
+import dev.tributary.flink.testing.JobHarness;
 import dev.tributary.flink.views.Rows.Alert;
 import java.math.BigDecimal;
 import java.util.ArrayList;
@@ -26,7 +27,7 @@ class CardRuleStateTest {
         for (int run = 0; run < 300; run++) {
             List<Transaction> txns = randomCard(random, 60);
             txns.sort(CardRuleState.EVENT_TIME_ORDER);
-            CardRuleState state = new CardRuleState(null, null, null);
+            CardRuleState state = new CardRuleState(JobHarness.PRODUCT_RULES, null, null, null);
             Set<Long> times = new HashSet<>();
             for (int i = 0; i < txns.size(); i++) {
                 state.advance(txns.get(i), 0, alert -> {});
@@ -46,7 +47,7 @@ class CardRuleStateTest {
                         if (state.hasDecided(id, through)) {
                             assertThat(raisedLater).as("decided at %d, raised later", through).doesNotContain(id);
                             if (through < CardRuleState.decidedAt(new Alert(id, rule, "card:x", "c", windowStart,
-                                    List.of(), Alert.DETECTED_BY_STREAM, 0))) {
+                                    List.of(), Alert.DETECTED_BY_STREAM, 0), JobHarness.PRODUCT_RULES)) {
                                 earlyDecisions++;
                             }
                         }
@@ -59,7 +60,7 @@ class CardRuleStateTest {
 
     @Test
     void aBrokenCountryHopIsDecidedWhenTheFinalEvaluationPassesTheBreakingTransaction() {
-        CardRuleState state = new CardRuleState(null, null, null);
+        CardRuleState state = new CardRuleState(JobHarness.PRODUCT_RULES, null, null, null);
         state.advance(txn("u1", 0, "GB", "10.00"), 0, alert -> {});
         assertThat(state.hasDecided("R2:card:x:0", 0)).isFalse();
         state.advance(txn("ux", 40_000, "GB", "10.00"), 0, alert -> {});

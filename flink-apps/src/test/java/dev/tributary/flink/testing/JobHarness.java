@@ -1,10 +1,15 @@
 package dev.tributary.flink.testing;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tributary.flink.TributaryStreamJob;
 import dev.tributary.flink.config.JobProperties;
 import dev.tributary.flink.config.JobSettings;
+import dev.tributary.flink.config.RuleParameters;
 import dev.tributary.flink.model.ParsedRecord;
 import dev.tributary.flink.views.Rows.Alert;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -53,7 +58,35 @@ public final class JobHarness {
                 "lake.root", lakeRoot.toUri().toString(),
                 "profiles.path", profiles.toUri().toString()));
         groups.put(JobSettings.SOURCE, properties("type", "file", "file.path", input.toUri().toString()));
+        groups.put(RuleParameters.GROUP, ruleProperties(PRODUCT_RULES));
         return groups;
+    }
+
+    /** products/card-fraud/product.json, the product definition the job is tested with (cwd: flink-apps). */
+    public static final Path PRODUCT_DEFINITION = Path.of("..", "products", "card-fraud", "product.json");
+
+    /** The definition's rules, read as lib/stream-job-properties.ts reads them for the deployed job. */
+    public static final RuleParameters PRODUCT_RULES = productRules();
+
+    private static RuleParameters productRules() {
+        try {
+            JsonNode rules = new ObjectMapper().readTree(PRODUCT_DEFINITION.toFile()).get("rules");
+            return new RuleParameters(rules.at("/R1/largeAboveCents").asLong(), rules.at("/R1/withinMs").asLong(),
+                    rules.at("/R2/withinMs").asLong(), rules.at("/R3/minHistory").asLong(),
+                    rules.at("/R3/factor").asLong());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The {@code Rules} property group of some rule parameters. */
+    public static Properties ruleProperties(RuleParameters rules) {
+        return properties(
+                "r1.large-above.cents", String.valueOf(rules.largeAboveCents()),
+                "r1.within.ms", String.valueOf(rules.burstWindowMs()),
+                "r2.within.ms", String.valueOf(rules.hopWindowMs()),
+                "r3.min-history", String.valueOf(rules.spikeMinHistory()),
+                "r3.factor", String.valueOf(rules.spikeFactor()));
     }
 
     public static Properties properties(String... keysAndValues) {
