@@ -16,9 +16,10 @@ import { defaultSettings, sandboxDirs, type LogKind, type SandboxPorts, type San
 import { WORKERS } from './workers/main';
 import { readStatus } from './workers/status';
 import { DEFAULT_CONSOLE_PORT, startConsole } from './console/server';
+import { FAULTS, injectFault, isFault } from './chaos';
 
 /**
- * `sandbox up | produce | query | status | down`: the whole architecture on
+ * `sandbox up | produce | query | status | chaos | down`: the whole architecture on
  * one machine. `npm start` is `sandbox up --exit`: start everything, produce a
  * generated workload, wait for every path, print the summary, stop.
  */
@@ -299,6 +300,25 @@ async function alertsCommand(options: CommonOptions & { follow?: boolean; fromSt
   if (!options.follow) console.log(`${printed} alerts delivered to ${settings.alertsTopicName} (in ${sandboxDirs(settings).sns}).`);
 }
 
+/** Break one part of a running sandbox on purpose (sandbox/chaos.ts) and wait until it is back. */
+async function chaos(fault: string, options: CommonOptions & { down: number; wait: number }) {
+  if (!isFault(fault)) throw new InvalidArgumentError(`unknown fault '${fault}'; one of: ${Object.keys(FAULTS).join(', ')}`);
+  const settings = settingsFrom(options);
+  const supervisor = new Supervisor(settings);
+  if (!supervisor.recorded().some((r) => isStillOurs(r))) {
+    throw new Error(`No sandbox is running in ${settings.home}: start one with \`npm run sandbox -- up --no-produce\` (and produce from another terminal) first.`);
+  }
+  const { config } = sandboxPlatformConfig(REPO_ROOT);
+  console.log(`chaos ${fault}: ${FAULTS[fault]}`);
+  const report = await injectFault({ settings, config, supervisor }, fault, {
+    downMs: options.down * 1000,
+    waitMs: options.wait * 1000,
+    say: (line) => console.log(`  ${line}`),
+  });
+  console.log(`Back after ${((report.recoveredAt - report.injectedAt) / 1000).toFixed(1)} s: ${JSON.stringify(report.details)}`);
+  console.log('Watch the recovery with `npm run sandbox -- status`; docs/faults.md says what each path guarantees.');
+}
+
 async function down(options: CommonOptions) {
   const settings = settingsFrom(options);
   const stopped = await stopRecorded(settings);
@@ -346,6 +366,12 @@ export function program(): Command {
     .option('--watermark <iso>', 'event time the run reads raw/ up to, a whole minute (default: now - batch.settleMinutes)')
     .action((options) => batchCommand(options));
   withCommon(cli.command('status')).description('processes, lag and counters of the sandbox').action((options) => status(options));
+  withCommon(cli.command('chaos'))
+    .description(`inject a fault into a running sandbox and wait until it recovers: ${Object.keys(FAULTS).join(', ')} (docs/faults.md)`)
+    .argument('<fault>', Object.entries(FAULTS).map(([name, what]) => `${name}: ${what}`).join('; '))
+    .option('--down <seconds>', 'how long a stopped engine stays down, or the disk stays full', positiveNumber('--down'), 5)
+    .option('--wait <seconds>', 'how long to wait for the moment a kill is aimed at (a batch write, a flush)', positiveNumber('--wait'), 90)
+    .action((fault, options) => chaos(fault, options));
   withCommon(cli.command('down')).description('stop every process of the sandbox (from any terminal)').action((options) => down(options));
   return cli;
 }
