@@ -5,10 +5,11 @@ import { ensureFlinkJar } from '../lib/constructs/flink-application/flink-jar';
 import type { PlatformConfig } from '../lib/config';
 import { LakePrefix } from '../lib/lake-layout';
 import { isStillOurs, KAFKA_ENGINE, KINESIS_ENGINE, S3_ENGINE, startKafka, startKinesis, startS3, type ProcessRecord, type Supervisor } from './engines';
+import { openLog } from './log';
 import { FLINK_PROCESS, flinkProcessName, startFlinkVersion, startWorker } from './session';
 import { sandboxDirs, type SandboxSettings } from './settings';
 import { RAW_ARCHIVE_READER } from './stand-ins/archiver';
-import { WORKERS, type WorkerName } from './workers/main';
+import { SPEED_LAYER_READER, WORKERS, type WorkerName } from './workers/main';
 
 /**
  * Faults injected into a running sandbox, so that a learner (`npm run sandbox -- chaos <fault>`) and the
@@ -22,7 +23,7 @@ import { WORKERS, type WorkerName } from './workers/main';
 export const FAULTS = {
   'kill-flink': "SIGKILL the Flink job's process, then start it again: it restores from its newest checkpoint",
   'restart-log': "stop the event log's engine (the Kafka broker or kinesis-local), leave it down a while, start it again",
-  'kill-speed-layer': "SIGKILL the speed layer's event source mapping right after an S3 write of a batch, before it can commit the batch; start it again",
+  'kill-speed-layer': "SIGKILL the speed layer's event source mapping after an S3 write of a batch it has not committed; start it again",
   'kill-archiver': 'SIGKILL the raw archive in the middle of a flush (its intent saved, an object of it written, not committed); start it again',
   'restart-s3': 'stop S3Proxy, leave it down a while, start it again',
   'fill-disk': 'fill the filesystem under the lake until writes fail (ENOSPC), hold it full a while, free it',
@@ -208,37 +209,66 @@ function readFrom(file: string, start: number): string {
   }
 }
 
+/** The next object the speed layer writes under `dir` (inotify, so it is seen at once). */
+function nextWrite(dir: string, timeoutMs: number): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      watcher.close();
+      reject(new Error(`the speed layer wrote nothing under ${dir} within ${timeoutMs / 1000} s: is anything being produced?`));
+    }, timeoutMs);
+    const watcher = fs.watch(dir, { recursive: true }, (_event, name) => {
+      if (!name || !name.endsWith('.json') || !fs.existsSync(path.join(dir, name))) return;
+      clearTimeout(timer);
+      watcher.close();
+      resolve(path.join(dir, name));
+    });
+  });
+}
+
 /**
  * The speed layer's mapping commits a batch's position only after the handler returned, and the handler
- * writes a batch's objects in parallel: so the first new object under speed/ means a batch is in the middle of
- * its writes. Watching the folder (inotify) sees it at once; the kill follows it. The mapping started again
- * re-reads from the last committed position and the handler writes the batch again under the same keys.
+ * writes a batch's objects in parallel, each named `<shard>-<first sequence number of its segment>`. So on
+ * a new object the worker is frozen (SIGSTOP) and its mapping's committed position read: if the object's
+ * first record is past it, the batch is in the middle of its writes, and the worker is killed; otherwise
+ * (the batch finished in between) it goes on (SIGCONT) until the next write. The mapping started again
+ * re-reads from the committed position and the handler writes the batch again under the same keys.
  */
 async function killSpeedLayerMidBatch(target: ChaosTarget, options: FaultOptions): Promise<Record<string, unknown>> {
   const say = options.say ?? (() => undefined);
   const record = liveProcess(target, 'speed-layer');
   const dir = path.join(sandboxDirs(target.settings).lake, LakePrefix.speed);
   fs.mkdirSync(dir, { recursive: true });
-  say(`waiting for the speed layer to write an object under ${dir}`);
-  const written = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      watcher.close();
-      reject(new Error(`the speed layer wrote nothing under ${dir} within ${(options.waitMs ?? 90_000) / 1000} s: is anything being produced?`));
-    }, options.waitMs ?? 90_000);
-    const watcher = fs.watch(dir, { recursive: true }, (_event, name) => {
-      if (!name || !name.endsWith('.json')) return;
-      const file = path.join(dir, name);
-      if (!fs.existsSync(file)) return;
-      clearTimeout(timer);
-      watcher.close();
-      resolve(file);
-    });
-  });
-  await killProcess(target, record);
-  const killedAt = Date.now();
-  say(`killed the speed layer (pid ${record.pid}) right after it wrote ${written}; starting it again`);
-  await restartProcess(target, record);
-  return { process: 'speed-layer', killedAt, writtenBeforeKill: written, writtenAt: fs.statSync(written).mtimeMs };
+  const deadline = Date.now() + (options.waitMs ?? 90_000);
+  const log = openLog(target.settings);
+  try {
+    say(`waiting for the speed layer to write an object under ${dir}`);
+    for (let tries = 1; ; tries++) {
+      const written = await nextWrite(dir, Math.max(1, deadline - Date.now()));
+      process.kill(-record.pid, 'SIGSTOP');
+      const [, shard, first] = /^(.+)-(\d+)\.json$/.exec(path.basename(written)) ?? [];
+      let unit: string | undefined;
+      let committed: string | undefined;
+      try {
+        // A fresh reader each time: it reads the committed positions as they are now (Kinesis keeps them in a file).
+        const reader = log.reader(SPEED_LAYER_READER);
+        unit = (await reader.units()).find((u) => shard === u || shard === `${target.settings.streamName}-${u}`);
+        committed = unit === undefined ? undefined : await reader.committed(unit);
+      } catch (error) {
+        process.kill(-record.pid, 'SIGCONT');
+        throw error;
+      }
+      if (unit !== undefined && (committed === undefined || BigInt(committed) < BigInt(first))) {
+        await killProcess(target, record);
+        const killedAt = Date.now();
+        say(`killed the speed layer (pid ${record.pid}) after it wrote ${written}, its batch not committed (unit ${unit} at ${committed ?? 'nothing'}); starting it again`);
+        await restartProcess(target, record);
+        return { process: 'speed-layer', killedAt, writtenBeforeKill: written, committedAtKill: committed ?? null, tries };
+      }
+      process.kill(-record.pid, 'SIGCONT');
+    }
+  } finally {
+    await log.close();
+  }
 }
 
 /** The archiver's intent file: present from before a flush's first write until its positions are committed. */
@@ -326,13 +356,21 @@ export async function fillDisk(dir: string, options: FaultOptions = {}): Promise
     fs.rmSync(filler, { force: true });
     throw error;
   }
-  fs.closeSync(fd);
   const fullAt = Date.now();
   const left = fs.statfsSync(dir);
   say(`${dir} is full (${(filled / 1024 ** 2).toFixed(1)} MiB written); holding it ${(options.downMs ?? 5000) / 1000} s`);
   try {
-    await sleep(options.downMs ?? 5000);
+    // Writers free space too (an object overwritten, a temporary file removed): take it back at once.
+    while (Date.now() - fullAt < (options.downMs ?? 5000)) {
+      try {
+        filled += fs.writeSync(fd, chunk);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+        await sleep(20);
+      }
+    }
   } finally {
+    fs.closeSync(fd);
     fs.rmSync(filler, { force: true });
   }
   say(`freed ${dir}`);
