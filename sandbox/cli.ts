@@ -17,9 +17,10 @@ import { WORKERS } from './workers/main';
 import { readStatus } from './workers/status';
 import { DEFAULT_CONSOLE_PORT, startConsole } from './console/server';
 import { LESSON_CHECKPOINT_INTERVAL_MS, LESSONS, runLesson, selectLessons } from './lessons';
+import { FAULTS, injectFault, isFault } from './chaos';
 
 /**
- * `sandbox up | produce | query | status | down`: the whole architecture on
+ * `sandbox up | produce | query | status | chaos | down`: the whole architecture on
  * one machine. `npm start` is `sandbox up --exit`: start everything, produce a
  * generated workload, wait for every path, print the summary, stop.
  */
@@ -333,6 +334,25 @@ async function lessonCommand(names: string[], options: CommonOptions) {
   }
 }
 
+/** Break one part of a running sandbox on purpose (sandbox/chaos.ts) and wait until it is back. */
+async function chaos(fault: string, options: CommonOptions & { down: number; wait: number }) {
+  if (!isFault(fault)) throw new InvalidArgumentError(`unknown fault '${fault}'; one of: ${Object.keys(FAULTS).join(', ')}`);
+  const settings = settingsFrom(options);
+  const supervisor = new Supervisor(settings);
+  if (!supervisor.recorded().some((r) => isStillOurs(r))) {
+    throw new Error(`No sandbox is running in ${settings.home}: start one with \`npm run sandbox -- up --no-produce\` (and produce from another terminal) first.`);
+  }
+  const { config } = sandboxPlatformConfig(REPO_ROOT);
+  console.log(`chaos ${fault}: ${FAULTS[fault]}`);
+  const report = await injectFault({ settings, config, supervisor }, fault, {
+    downMs: options.down * 1000,
+    waitMs: options.wait * 1000,
+    say: (line) => console.log(`  ${line}`),
+  });
+  console.log(`Back after ${((report.recoveredAt - report.injectedAt) / 1000).toFixed(1)} s: ${JSON.stringify(report.details)}`);
+  console.log('Watch the recovery with `npm run sandbox -- status`; docs/faults.md says what each path guarantees.');
+}
+
 async function down(options: CommonOptions) {
   const settings = settingsFrom(options);
   const stopped = await stopRecorded(settings);
@@ -384,6 +404,12 @@ export function program(): Command {
     .description(`run lessons, short experiments that show one concept each and check it (docs/lessons/): ${LESSONS.map((l) => l.name).join(', ')}, or all`)
     .argument('[names...]', 'the lessons to run (default: all); they run in the order listed here')
     .action((names: string[], options) => lessonCommand(names, options));
+  withCommon(cli.command('chaos'))
+    .description(`inject a fault into a running sandbox and wait until it recovers: ${Object.keys(FAULTS).join(', ')} (docs/faults.md)`)
+    .argument('<fault>', Object.entries(FAULTS).map(([name, what]) => `${name}: ${what}`).join('; '))
+    .option('--down <seconds>', 'how long a stopped engine stays down, or the disk stays full', positiveNumber('--down'), 5)
+    .option('--wait <seconds>', 'how long to wait for the moment a kill is aimed at (a batch write, a flush)', positiveNumber('--wait'), 90)
+    .action((fault, options) => chaos(fault, options));
   withCommon(cli.command('down')).description('stop every process of the sandbox (from any terminal)').action((options) => down(options));
   return cli;
 }

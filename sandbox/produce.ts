@@ -8,7 +8,14 @@ import type { LocalLog } from './log';
  * records' event times come from the generator; this only decides when each
  * is sent. Each slice is sent once the log accepted the one before (the log
  * clients retry partial failures), so the order per key is the workload's.
+ * A slice the log refuses (a broker restarting, kinesis-local down) is sent
+ * again for up to `deliveryTimeoutMs`, as a Kafka producer keeps retrying for
+ * its delivery.timeout.ms: a restart of the log does not end the run.
  */
+
+/** The Kafka producer's default delivery.timeout.ms (https://kafka.apache.org/documentation/#producerconfigs_delivery.timeout.ms). */
+export const DELIVERY_TIMEOUT_MS = 120_000;
+const RESEND_PAUSE_MS = 1000;
 
 export interface ProduceProgress {
   sent: number;
@@ -26,6 +33,10 @@ export interface ProduceOptions {
   /** Called with each slice once the log has accepted it, and the wall time it was. */
   onAccepted?: (slice: readonly LabelledRecord[], acceptedAt: number) => void;
   signal?: AbortSignal;
+  /** How long to keep sending a slice the log refuses; default DELIVERY_TIMEOUT_MS. */
+  deliveryTimeoutMs?: number;
+  /** Told of each refusal before the slice is sent again. */
+  onRetry?: (error: Error) => void;
 }
 
 export async function produceAtRate(log: LocalLog, records: readonly LabelledRecord[], options: ProduceOptions): Promise<ProduceProgress> {
@@ -36,7 +47,7 @@ export async function produceAtRate(log: LocalLog, records: readonly LabelledRec
   let sent = 0;
   while (sent < records.length && !options.signal?.aborted) {
     const slice = records.slice(sent, sent + perSlice);
-    await log.produce(slice);
+    await deliver(log, slice, options);
     options.onAccepted?.(slice, Date.now());
     sent += slice.length;
     options.onProgress?.({ sent, total: records.length, elapsedMs: Date.now() - started });
@@ -46,4 +57,18 @@ export async function produceAtRate(log: LocalLog, records: readonly LabelledRec
     if (wait > 0) await sleep(wait, undefined, { signal: options.signal }).catch(() => undefined);
   }
   return { sent, total: records.length, elapsedMs: Date.now() - started };
+}
+
+async function deliver(log: LocalLog, slice: readonly LabelledRecord[], options: ProduceOptions): Promise<void> {
+  const deadline = Date.now() + (options.deliveryTimeoutMs ?? DELIVERY_TIMEOUT_MS);
+  for (;;) {
+    try {
+      await log.produce(slice);
+      return;
+    } catch (error) {
+      if (Date.now() + RESEND_PAUSE_MS > deadline || options.signal?.aborted) throw error;
+      options.onRetry?.(error as Error);
+      await sleep(RESEND_PAUSE_MS);
+    }
+  }
 }

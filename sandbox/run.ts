@@ -153,6 +153,7 @@ export async function runWorkload(sandbox: Sandbox, options: RunOptions): Promis
   await produceAtRate(sandbox.log, workload.records, {
     rate: options.rate,
     onAccepted: (slice, acceptedAt) => producedAt.accepted(slice, acceptedAt),
+    onRetry: (error) => out(`The log refused a slice (${error.message}); sending it again.`),
     onProgress: (progress) => {
       sent = progress.sent;
       void tick();

@@ -80,7 +80,7 @@ export function readSettings(home: string): SandboxSettings | undefined {
 }
 
 /** A stand-in worker process: `node -r ts-node/register/transpile-only sandbox/workers/main.ts <name> <settings>`. */
-async function startWorker(supervisor: Supervisor, settings: SandboxSettings, name: WorkerName) {
+export async function startWorker(supervisor: Supervisor, settings: SandboxSettings, name: WorkerName) {
   const marker = processMarker(settings, name);
   return supervisor.start({
     name,

@@ -430,10 +430,20 @@ export class Supervisor {
     }
   }
 
-  /** Stops one process this supervisor started. */
+  /**
+   * Stops one process this supervisor started, or else the live one of that name that processes.json lists
+   * (started by another supervisor of this home: `chaos` restarts a process from its own command).
+   */
   async stop(name: string): Promise<void> {
     const tracked = this.tracked.get(name);
-    if (!tracked) return;
+    if (!tracked || tracked.exited) {
+      this.tracked.delete(name);
+      const record = this.recorded().find((r) => r.name === name && isStillOurs(r));
+      if (!record) return;
+      await this.stopRecord(record);
+      this.update((records) => records.filter((r) => r.pid !== record.pid));
+      return;
+    }
     tracked.stopping = true;
     await this.stopRecord(tracked.record);
     if (!tracked.exited) {

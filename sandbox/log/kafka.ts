@@ -160,11 +160,17 @@ class KafkaReader implements LogReader {
     if (from >= high) return [];
     await this.holding(partition);
     return new Promise<LogRecord[]>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const fail = (error: Error) => {
+        clearTimeout(timer);
         this.pending.delete(partition);
-        this.consumer.pause([{ topic: this.log.topic, partitions: [partition] }]);
-        reject(new Error(`Reader ${this.name}: no batch from offset ${from} of partition ${partition} within ${this.log.timeoutMs} ms`));
-      }, this.log.timeoutMs);
+        try {
+          this.consumer.pause([{ topic: this.log.topic, partitions: [partition] }]);
+        } catch {
+          // Not initialized either: nothing is fetching.
+        }
+        reject(error);
+      };
+      const timer = setTimeout(() => fail(new Error(`Reader ${this.name}: no batch from offset ${from} of partition ${partition} within ${this.log.timeoutMs} ms`)), this.log.timeoutMs);
       this.pending.set(partition, {
         from,
         max,
@@ -173,8 +179,14 @@ class KafkaReader implements LogReader {
           resolve(records);
         },
       });
-      this.consumer.seek({ topic: this.log.topic, partition, offset: from.toString() });
-      this.consumer.resume([{ topic: this.log.topic, partitions: [partition] }]);
+      try {
+        this.consumer.seek({ topic: this.log.topic, partition, offset: from.toString() });
+        this.consumer.resume([{ topic: this.log.topic, partitions: [partition] }]);
+      } catch (error) {
+        // The consumer rejoining after a broker restart ("Consumer group was not initialized"): the read fails
+        // now, rather than holding the partition as "already running" until the timeout.
+        fail(error as Error);
+      }
     });
   }
 

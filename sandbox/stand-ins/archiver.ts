@@ -483,7 +483,16 @@ export function createArchiver(options: ArchiverOptions): Archiver {
       let got = 0;
       let empty = 0;
       while (got < range.count) {
-        const batch = await reader.read(range.unit, after, Math.min(readBatchSize, range.count - got));
+        let batch: LogRecord[];
+        try {
+          batch = await reader.read(range.unit, after, Math.min(readBatchSize, range.count - got));
+        } catch (error) {
+          // The log unreachable for now (a broker restarting while the archive recovers): try again, as run() does.
+          if (stopRequested || aborted) throw error;
+          status.lastError = `recovering the flush ${intent.name}: ${(error as Error).message}`;
+          await sleep(retryDelayMs);
+          continue;
+        }
         if (batch.length === 0) {
           // A log may answer empty before it has caught up; only repeated empty answers mean the
           // records left its retention, and then what is left is delivered under the same names.

@@ -2,6 +2,10 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { PlatformConfig } from '../../lib/config';
+import { expectedResults, type ExpectedResults } from '../../sandbox/expected';
+import type { GeneratedWorkload } from '../../sandbox/generator';
+import { makeWorkload } from '../../sandbox/run';
 import { defaultSettings, type SandboxSettings } from '../../sandbox/settings';
 
 export const REPO = path.resolve(__dirname, '..', '..');
@@ -34,4 +38,26 @@ export async function testSettings(prefix: string, overrides: Partial<SandboxSet
 export function viewRowKey(row: Record<string, unknown>): string {
   const cents = Math.round(Number(row.total_amount) * 100);
   return `${row.card_id ?? row.customer_id}@${row.window_start ?? row.session_start}-${row.window_end ?? row.session_end ?? ''}:${row.txn_count}/${cents}`;
+}
+
+/** A short run's workload, the exact recomputation of its outputs, and the txnId prefix that scopes its rows. */
+export interface PlannedRun {
+  workload: GeneratedWorkload;
+  expected: ExpectedResults;
+  prefix: string;
+}
+
+/**
+ * A workload with more fraud than the default, so a short run still has every rule several times, starting
+ * 20 s before a minute (within the last minute): the first card-minutes end early enough in the run for
+ * the watermark to close them.
+ */
+export function planShortRun(settings: SandboxSettings, config: PlatformConfig, options: { seed: number; rate: number; durationSeconds: number }): PlannedRun {
+  const workload = makeWorkload(
+    { ...options, startTime: Math.floor((Date.now() + 20_000) / 60_000) * 60_000 - 20_000, rates: { r1: 5, r2: 5, r3: 5 } },
+    config,
+  );
+  const stream = config.streamProcessing;
+  const expected = expectedResults(workload.records, { partitions: settings.shards, maxOutOfOrdernessMs: stream.maxOutOfOrdernessMs, allowedLatenessMs: stream.allowedLatenessMs });
+  return { workload, expected, prefix: `${workload.groundTruth.runId}-` };
 }

@@ -1,17 +1,14 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureFlinkJar } from '../../lib/constructs/flink-application/flink-jar';
-import { alertRecordSchema } from '../../lambdas/shared/alert';
-import { readDeliveredAlerts } from '../../sandbox/alerts';
+import { checkpointsDir, killFlink, newestCheckpoint, type Checkpoint } from '../../sandbox/chaos';
 import type { GeneratedWorkload } from '../../sandbox/generator';
-import { openAlertsLog, type LogReader } from '../../sandbox/log';
+import { openAlertsLog } from '../../sandbox/log';
 import { sandboxPlatformConfig } from '../../sandbox/platform-config';
-import { makeWorkload, runWorkload, type RunResult } from '../../sandbox/run';
-import { flinkProcessName, startFlinkVersion, startSandbox, type Sandbox } from '../../sandbox/session';
-import { sandboxDirs } from '../../sandbox/settings';
+import { runWorkload, type RunResult } from '../../sandbox/run';
+import { startSandbox, type Sandbox } from '../../sandbox/session';
 import { PATH_RULES } from '../../sandbox/summary';
-import { REPO, testSettings } from '../helpers/sandbox';
+import { AlertsLogTail, countAlerts as count, deliveredAlerts, readAlertsLog, type LoggedAlert } from '../helpers/run-outputs';
+import { planShortRun, REPO, testSettings } from '../helpers/sandbox';
 
 /**
  * Issue 13, "exactly once or idempotent, said plainly", through a crash. Both paths write alerts to the
@@ -36,68 +33,6 @@ const CRASH_AFTER_SECONDS = 30;
 const CATCH_ALERT_TIMEOUT_MS = 40_000;
 const CHECKPOINT_INTERVAL_MS = 5000;
 const { config } = sandboxPlatformConfig(REPO);
-
-interface Checkpoint {
-  /** `<checkpoints>/<job id>/chk-<n>` */
-  dir: string;
-  /** When its `_metadata` was written, epoch ms: the checkpoint is complete from then on. */
-  completedAt: number;
-}
-
-/** The newest complete checkpoint under `root` (the one the job restores from: LaunchOptions.latestCheckpoint). */
-function newestCheckpoint(root: string): Checkpoint | undefined {
-  let newest: Checkpoint | undefined;
-  if (!fs.existsSync(root)) return undefined;
-  for (const job of fs.readdirSync(root)) {
-    let entries: string[];
-    try {
-      entries = fs.readdirSync(path.join(root, job));
-    } catch {
-      continue;
-    }
-    for (const chk of entries.filter((e) => e.startsWith('chk-'))) {
-      try {
-        const completedAt = fs.statSync(path.join(root, job, chk, '_metadata')).mtimeMs;
-        if (!newest || completedAt > newest.completedAt) newest = { dir: path.join(root, job, chk), completedAt };
-      } catch {
-        // Not complete yet, or deleted as a newer one completed.
-      }
-    }
-  }
-  return newest;
-}
-
-interface LoggedAlert {
-  detectedBy: string;
-  alertId: string;
-  /** When the log appended it (the alerts topic uses LogAppendTime). */
-  appendedAt: number;
-}
-
-/** Reads the alerts log from where it last stopped, per partition. */
-class AlertsLogTail {
-  private readonly after = new Map<string, string | undefined>();
-  constructor(
-    private readonly reader: LogReader,
-    private readonly prefix: string,
-  ) {}
-
-  async next(): Promise<LoggedAlert[]> {
-    const out: LoggedAlert[] = [];
-    for (const unit of await this.reader.units()) {
-      for (;;) {
-        const records = await this.reader.read(unit, this.after.get(unit), 1000);
-        if (records.length === 0) break;
-        for (const r of records) {
-          const alert = alertRecordSchema.parse(JSON.parse(r.data.toString('utf8')));
-          if (alert.txnIds[0].startsWith(this.prefix)) out.push({ detectedBy: alert.detectedBy, alertId: alert.alertId, appendedAt: r.arrivalTime });
-        }
-        this.after.set(unit, records[records.length - 1].position);
-      }
-    }
-    return out;
-  }
-}
 
 interface Crash {
   /** When the crash came, ms after producing began. */
@@ -130,10 +65,9 @@ describe('stream alerts through a crash of the Flink job (Kafka)', () => {
    * Then starts the job again, as the session does, and waits until it runs.
    */
   async function crashAndRestore(began: number): Promise<Crash> {
-    const { settings, supervisor } = sandbox;
+    const { settings } = sandbox;
     const version = sandbox.flink.version!;
-    const name = flinkProcessName(version);
-    const checkpoints = path.join(sandboxDirs(settings).flink, `v${version}`, 'checkpoints');
+    const checkpoints = checkpointsDir(settings, version);
     await sleep(Math.max(0, began + CRASH_AFTER_SECONDS * 1000 - Date.now()));
 
     const alertsLog = openAlertsLog(settings, config);
@@ -151,35 +85,23 @@ describe('stream alerts through a crash of the Flink job (Kafka)', () => {
           if (Date.now() > deadline) break;
           await sleep(100);
         }
-        const job = supervisor.running().find((r) => r.name === name);
-        if (!job) throw new Error(`${name} is not running`);
-        process.kill(-job.pid, 'SIGKILL');
-        while (supervisor.running().some((r) => r.name === name)) await sleep(50);
-        const atMs = Date.now() - began;
-        // Whatever reached the log before the kill.
+        // The kill and the restart as `sandbox chaos kill-flink` does them.
+        const crash = await killFlink(sandbox, { version });
+        const atMs = crash.killedAt - began;
+        // Whatever reached the log before the kill (the restarted job's own sends come after it).
         seen.push(...(await tail.next()));
-        const restoreFrom = newestCheckpoint(checkpoints);
+        const restoreFrom = crash.restoreFrom;
         if (!restoreFrom) throw new Error(`no complete checkpoint under ${checkpoints} at the crash`);
         // A lower bound: an alert the sink sent after the checkpoint's barrier but before its `_metadata` was
         // written is re-sent too, and is not counted here.
-        const sentAfterCheckpoint = seen.filter((a) => a.detectedBy === 'stream' && a.appendedAt > restoreFrom.completedAt).map((a) => a.alertId);
-
-        const logFile = path.join(sandboxDirs(settings).logs, `${name}.log`);
-        const logStart = fs.statSync(logFile).size;
-        const restartBegan = Date.now();
-        await startFlinkVersion(supervisor, settings, sandbox.config, { version, checkpointIntervalMs: CHECKPOINT_INTERVAL_MS }, ensureFlinkJar().path);
-        const restartMs = Date.now() - restartBegan;
-        const fd = fs.openSync(logFile, 'r');
-        const since = Buffer.alloc(fs.statSync(logFile).size - logStart);
-        try {
-          fs.readSync(fd, since, 0, since.length, logStart);
-        } finally {
-          fs.closeSync(fd);
-        }
-        const restoredFrom = /Restoring from checkpoint (\S+)/.exec(since.toString('utf8'))?.[1];
+        const sentAfterCheckpoint = seen
+          .filter((a) => a.detectedBy === 'stream' && a.appendedAt > restoreFrom.completedAt && a.appendedAt <= crash.killedAt)
+          .map((a) => a.alertId);
         // The next checkpoint completing between the alert and the kill (a narrow race) leaves nothing to
         // re-send: crash the restored job once more, as it takes in the rest of the run.
-        if (sentAfterCheckpoint.length > 0 || attempt === 2) return { atMs, attempts: attempt, sentAfterCheckpoint, restoreFrom, restoredFrom, restartMs };
+        if (sentAfterCheckpoint.length > 0 || attempt === 2) {
+          return { atMs, attempts: attempt, sentAfterCheckpoint, restoreFrom, restoredFrom: crash.restoredFrom, restartMs: crash.restartMs };
+        }
       }
     } finally {
       await alertsLog.close();
@@ -189,17 +111,7 @@ describe('stream alerts through a crash of the Flink job (Kafka)', () => {
   beforeAll(async () => {
     const settings = await testSettings('tributary-alerts-crash', { log: 'kafka' });
     home = settings.home;
-    workload = makeWorkload(
-      {
-        seed: 13,
-        startTime: Math.floor((Date.now() + 20_000) / 60_000) * 60_000 - 20_000,
-        rate: RATE,
-        durationSeconds: DURATION_SECONDS,
-        rates: { r1: 5, r2: 5, r3: 5 },
-      },
-      config,
-    );
-    prefix = `${workload.groundTruth.runId}-`;
+    ({ workload, prefix } = planShortRun(settings, config, { seed: 13, rate: RATE, durationSeconds: DURATION_SECONDS }));
     sandbox = await startSandbox(settings, { cards: workload.groundTruth.cards, flinkCheckpointIntervalMs: CHECKPOINT_INTERVAL_MS });
     const began = Date.now();
     const crashed = crashAndRestore(began);
@@ -208,12 +120,7 @@ describe('stream alerts through a crash of the Flink job (Kafka)', () => {
     run = await runWorkload(sandbox, { rate: RATE, durationSeconds: DURATION_SECONDS, seed: 13, workload, stopArchiveWhenCaughtUp: true, out: () => undefined });
     crash = await crashed;
 
-    const alertsLog = openAlertsLog(settings, config);
-    try {
-      onLog = await new AlertsLogTail(alertsLog.reader('crash-check'), prefix).next();
-    } finally {
-      await alertsLog.close();
-    }
+    onLog = await readAlertsLog(settings, config, prefix, 'crash-check');
   }, 600_000);
 
   afterAll(async () => {
@@ -222,12 +129,7 @@ describe('stream alerts through a crash of the Flink job (Kafka)', () => {
     if (home) fs.rmSync(home, { recursive: true, force: true });
   }, 120_000);
 
-  const count = (items: ReadonlyArray<{ detectedBy: string; alertId: string }>, detectedBy: string) => {
-    const n = new Map<string, number>();
-    for (const a of items) if (a.detectedBy === detectedBy) n.set(a.alertId, (n.get(a.alertId) ?? 0) + 1);
-    return n;
-  };
-  const delivered = async () => (await readDeliveredAlerts(sandbox.settings)).filter((d) => d.alert.txnIds[0].startsWith(prefix)).map((d) => d.alert);
+  const delivered = () => deliveredAlerts(sandbox.settings, prefix);
 
   it('kills the job after it sent an alert its last checkpoint does not cover, and the restarted job restores from that checkpoint', () => {
     const duplicates = [...count(onLog, 'stream')].filter(([, n]) => n > 1).length;

@@ -322,7 +322,7 @@ describe('archiver (S3Proxy, real S3 client, DuckDB read-back)', () => {
     expect(counts).toEqual([{ n: '12', d: '12' }]);
   });
 
-  it('after a crash between writing and committing, a restart rewrites the same keys from the saved ranges: each record exactly once', async () => {
+  it('after a crash between writing and committing, a restart rewrites the same keys from the saved ranges (retrying reads the log refuses): each record exactly once', async () => {
     const log = new MemoryLog(['0', '1']);
     const day = T9 + 4 * 24 * HOUR;
     const arrival = ARRIVAL + 2 * HOUR;
@@ -353,7 +353,18 @@ describe('archiver (S3Proxy, real S3 client, DuckDB read-back)', () => {
     // The log grows while the archiver is down: the redelivery must still cover exactly the old buffer.
     for (let i = 10; i < 14; i++) log.append(String(i % 2), txn(`run4-${i}`, day, '1.00'), arrival + HOUR);
     await new Promise((r) => setTimeout(r, 20));
-    const second = archiver(log, { run: 'r4', buffering: { intervalSeconds: 3600 } });
+    // The log unreachable for a moment as the restarted archive recovers (a broker restarting, as in the
+    // fault suite): it tries again rather than failing.
+    const flakyReader = log.reader();
+    let refusals = 2;
+    const flaky: LogReader = {
+      ...flakyReader,
+      read: async (unit, after, max) => {
+        if (refusals-- > 0) throw new Error('simulated broker restart');
+        return flakyReader.read(unit, after, max);
+      },
+    };
+    const second = archiver(log, { run: 'r4', buffering: { intervalSeconds: 3600 } }, flaky);
     second.start();
     await waitFor('redelivered and new records read', () => second.status().flushes === 1 && second.status().recordsIn === 11 + 4);
     for (const [i, k] of written.entries()) expect(fs.statSync(file(k)).mtimeMs).toBeGreaterThan(mtimes[i]); // same keys, rewritten
