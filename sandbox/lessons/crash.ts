@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureFlinkJar } from '../../lib/constructs/flink-application/flink-jar';
-import { flinkProcessName, startFlinkVersion } from '../session';
+import { killFlink } from '../chaos';
 import { sandboxDirs } from '../settings';
 import { sqlString } from '../serving/lake-sql';
 import { check, compareWithOracle, LessonFailed, setUpLesson, MINUTE, runTraffic, txn, withLake, type Lesson, type LessonContext } from './runner';
@@ -32,39 +31,13 @@ function inProgressFiles(dir: string): number {
   return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.startsWith('.part-')).length;
 }
 
-/** The newest complete checkpoint (one with `_metadata`) under `root`. */
-function newestCheckpoint(root: string): string | undefined {
-  let newest: { dir: string; at: number } | undefined;
-  for (const job of fs.existsSync(root) ? fs.readdirSync(root) : []) {
-    for (const chk of fs.readdirSync(path.join(root, job)).filter((e) => e.startsWith('chk-'))) {
-      const metadata = path.join(root, job, chk, '_metadata');
-      if (fs.existsSync(metadata) && (!newest || fs.statSync(metadata).mtimeMs > newest.at)) newest = { dir: path.join(root, job, chk), at: fs.statSync(metadata).mtimeMs };
-    }
-  }
-  return newest?.dir;
-}
-
-/**
- * kill -9 the stream job and start it again from its newest checkpoint.
- * A small local function for now: it moves to sandbox/chaos.ts (the `chaos` command) when that lands.
- */
+/** kill -9 the stream job and start it again from its newest checkpoint (the `kill-flink` fault of `sandbox chaos`). */
 async function killAndRestartStreamJob({ sandbox }: LessonContext): Promise<CrashReport> {
-  const { settings, supervisor } = sandbox;
   const version = sandbox.flink.version!;
-  const name = flinkProcessName(version);
-  const job = supervisor.running().find((r) => r.name === name);
-  if (!job) throw new LessonFailed(`the stream job ${name} is not a process of this sandbox's supervisor`);
-  const uncommitted = inProgressFiles(path.join(sandboxDirs(settings).lake, 'views'));
-  process.kill(-job.pid, 'SIGKILL');
-  while (supervisor.running().some((r) => r.name === name)) await sleep(50);
-  const checkpoint = newestCheckpoint(path.join(sandboxDirs(settings).flink, `v${version}`, 'checkpoints'));
-  if (!checkpoint) throw new LessonFailed('the killed job left no complete checkpoint to restore');
-  const logFile = path.join(sandboxDirs(settings).logs, `${name}.log`);
-  const logStart = fs.statSync(logFile).size;
-  const began = Date.now();
-  await startFlinkVersion(supervisor, settings, sandbox.config, { version, checkpointIntervalMs: sandbox.flink.checkpointIntervalMs }, ensureFlinkJar().path);
-  const restoredFrom = /Restoring from checkpoint (\S+)/.exec(fs.readFileSync(logFile, 'utf8').slice(logStart))?.[1];
-  return { checkpoint, uncommitted, restartMs: Date.now() - began, restoredFrom };
+  const uncommitted = inProgressFiles(path.join(sandboxDirs(sandbox.settings).lake, 'views'));
+  const crash = await killFlink(sandbox, { version });
+  if (!crash.restoreFrom) throw new LessonFailed('the killed job left no complete checkpoint to restore');
+  return { checkpoint: crash.restoreFrom.dir, uncommitted, restartMs: crash.restartMs, restoredFrom: crash.restoredFrom };
 }
 
 async function run({ sandbox, out }: LessonContext): Promise<void> {
