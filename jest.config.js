@@ -1,5 +1,9 @@
-/** Jest runs every TypeScript test under test/ through ts-jest. */
-module.exports = {
+/**
+ * Jest runs every TypeScript test under test/ through ts-jest (`npm test`, CI).
+ * The fault suite (test/sandbox/faults/) is left out until its open defects are fixed (docs/faults.md,
+ * "Not yet in npm test"); `npm run test:faults` runs it (jest.faults.config.js).
+ */
+const base = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
@@ -8,3 +12,5 @@ module.exports = {
   testTimeout: 120000,
   globalSetup: '<rootDir>/test/global-setup.ts',
 };
+module.exports = { ...base, testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/sandbox/faults/'] };
+module.exports.base = base;
