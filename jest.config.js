@@ -13,4 +13,3 @@ const base = {
   globalSetup: '<rootDir>/test/global-setup.ts',
 };
 module.exports = { ...base, testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/sandbox/faults/'] };
-module.exports.base = base;

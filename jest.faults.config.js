@@ -1,3 +1,3 @@
 /** The fault suite alone (`npm run test:faults`): see jest.config.js and docs/faults.md. */
-const { base } = require('./jest.config.js');
+const { testPathIgnorePatterns, ...base } = require('./jest.config.js');
 module.exports = { ...base, testMatch: ['<rootDir>/test/sandbox/faults/**/*.test.ts'] };
