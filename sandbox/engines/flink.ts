@@ -1,6 +1,7 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ensureFlinkJar } from '../../lib/constructs/flink-application/flink-jar';
-import { SandboxSettings } from '../settings';
+import { type SandboxSettings, sandboxDirs } from '../settings';
 import { FLINK_MAIN_CLASS, flinkJavaOpens, flinkRuntimeClasspath } from './classpath';
 import { log4j2Properties, writeEngineConfig } from './config';
 import { requireJava } from './prerequisites';
@@ -44,6 +45,11 @@ export interface JavaCommand {
   marker: string;
 }
 
+/** The Flink JVMs' temporary directory, in the sandbox's home. */
+export function flinkTempDir(settings: SandboxSettings): string {
+  return path.join(sandboxDirs(settings).flink, 'tmp');
+}
+
 /** The Flink job's command line, given its classpath, `--add-opens` flags and log4j2 file. */
 export function flinkJobCommand(
   settings: SandboxSettings,
@@ -62,6 +68,9 @@ export function flinkJobCommand(
       `-Xmx${heap}`,
       '-XX:+ExitOnOutOfMemoryError',
       `-Dlog4j2.configurationFile=${log4jFile}`,
+      // Flink unpacks its 21 MB RPC jar into the temporary directory and a killed JVM (the crash tests, `chaos
+      // kill-flink`) leaves it there: keep it in the sandbox's home, removed with it, not in /tmp.
+      `-Djava.io.tmpdir=${flinkTempDir(settings)}`,
       '-cp',
       classpath.join(path.delimiter),
       FLINK_MAIN_CLASS,
@@ -91,6 +100,7 @@ export async function startFlinkJob(supervisor: Supervisor, settings: SandboxSet
       ['org.apache.flink.metrics', 'org.apache.flink.runtime.metrics', 'org.apache.hadoop'],
     ),
   );
+  fs.mkdirSync(flinkTempDir(settings), { recursive: true });
   const { command, args, marker } = flinkJobCommand(settings, options, flinkRuntimeClasspath(jar), flinkJavaOpens(), log4j);
   return supervisor.start({
     name: options.name,

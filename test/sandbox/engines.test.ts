@@ -307,7 +307,7 @@ describe('the Flink job command line', () => {
     );
     expect(command).toBe('java');
     expect(marker).toBe(processMarker(settings, 'flink-stream'));
-    expect(args).toEqual(expect.arrayContaining([marker, ...opens, '-Xmx1g', '-Dlog4j2.configurationFile=/log4j2.properties']));
+    expect(args).toEqual(expect.arrayContaining([marker, ...opens, '-Xmx1g', '-Dlog4j2.configurationFile=/log4j2.properties', `-Djava.io.tmpdir=${path.join(sandboxDirs(settings).flink, 'tmp')}`]));
     expect(args[args.indexOf('-cp') + 1]).toBe(classpath.join(':'));
     expect(args.slice(args.indexOf(FLINK_MAIN_CLASS))).toEqual([FLINK_MAIN_CLASS, '--properties', path.resolve('job.json'), '--checkpoints', '/cp']);
   });
